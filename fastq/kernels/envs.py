@@ -1,0 +1,60 @@
+"""Sampling the tabular environment's outcomes and initial states (KernelEnv arrays)."""
+from typing import NamedTuple
+
+import numpy as np
+
+from ._jit import kernel
+from .rng import MASK32, TWO_32, bounded, next_u64
+
+
+class KernelEnv(NamedTuple):
+    """The environment as the kernels read it (padded to K outcomes per pair).
+
+    thresholds : uint64 (S*A, max(K-1, 1)); the outcome index is the number of
+        thresholds <= a 32-bit uniform; 2**32 marks slots that cannot be
+        reached, so a pair whose first threshold is 2**32 takes no draw.
+    next_state : int64 (S*A, K); reward : float64 (S*A, K); terminated : bool (S*A, K).
+    init_state, init_alias : int64 (M,); init_threshold : uint64 (M,): alias
+        table over the initial distribution's support (M = 1: no draw).
+    """
+
+    thresholds: np.ndarray
+    next_state: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    init_state: np.ndarray
+    init_alias: np.ndarray
+    init_threshold: np.ndarray
+
+
+@kernel
+def sample_outcome(env, pair, rng, n_outcomes):
+    """Index of the outcome of (state, action) ``pair``.
+
+    Random draws: none when n_outcomes == 1 or the pair is deterministic;
+    otherwise one, whose low 32 bits are compared with the pair's thresholds.
+    """
+    if n_outcomes == 1 or env.thresholds[pair, 0] == TWO_32:
+        return 0
+    u = next_u64(rng) & MASK32
+    outcome = 0
+    for j in range(n_outcomes - 1):
+        outcome += u >= env.thresholds[pair, j]
+    return outcome
+
+
+@kernel
+def sample_initial_state(env, rng):
+    """A start state from the alias table.
+
+    Random draws: none when the support is one state; otherwise one (low 32
+    bits pick the column, high 32 bits the coin).
+    """
+    m = env.init_state.shape[0]
+    if m == 1:
+        return env.init_state[0]
+    draw = next_u64(rng)
+    i = bounded(draw & MASK32, m)
+    if (draw >> np.uint64(32)) < env.init_threshold[i]:
+        return env.init_state[i]
+    return env.init_alias[i]
