@@ -47,6 +47,8 @@ def flag(name: str, value) -> bool:
 
 def real(name: str, value, low: float, high: float, *, low_open: bool = False) -> float:
     """A finite real number in [low, high] (or (low, high] when low_open)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {_show(value)}")
     value = float(value)
@@ -164,7 +166,7 @@ def real_vector(name: str, value, length: int) -> np.ndarray:
 
 
 def char_grid(name: str, value, allowed: str, required: str = "") -> list[str]:
-    """A rectangular map: equal-length rows (str, bytes or 2-D char array) of ``allowed`` letters."""
+    """A rectangular map of ``allowed`` letters: rows as str, bytes or a 2-D char array."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
         raise TypeError(f"{name} must be a list of strings (one per row); got {_show(value)}")
     rows = []

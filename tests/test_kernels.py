@@ -1,0 +1,134 @@
+"""Every kernel equals its pure-Python twin in tests/reference, bit for bit."""
+import numpy as np
+from hypothesis import given, strategies as st
+
+import fastq
+from fastq.engine import EVALUATION_DOMAIN, agent_streams
+from fastq.kernels import policy, rng, schedules as kschedules, updates
+from fastq.schedules import encode
+from reference import envs as ref_envs, episodes as ref_episodes, policy as ref_policy
+from reference import rng as ref_rng, schedules as ref_schedules, updates as ref_updates
+from strategies import alphas, epsilons, gammas, mdps, seeds
+
+finite = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+# ---------------------------------------------------------------- rng
+@given(seed=seeds, agent=st.integers(0, 10**6))
+def test_seed_streams_match_twin(seed, agent):
+    state = agent_streams(seed, 1, first_agent=agent)
+    assert [int(w) for w in state[0]] == ref_rng.seed_stream(seed, agent)
+
+
+def test_ten_thousand_draws_match_twin():
+    state = agent_streams(12345, 3)
+    twins = [ref_rng.seed_stream(12345, i) for i in range(3)]
+    for i in range(3):
+        row = state[i]
+        draws = [int(rng.next_u64(row)) for _ in range(10_000)]
+        assert draws == [ref_rng.next_u64(twins[i]) for _ in range(10_000)]
+        assert [int(w) for w in row] == twins[i]
+
+
+def test_xoshiro_reference_vector():
+    """xoshiro256++ from state (1, 2, 3, 4): the published reference implementation's output."""
+    state = [1, 2, 3, 4]
+    assert [ref_rng.next_u64(state) for _ in range(3)] == \
+        [41943041, 58720359, 3588806011781223]
+
+
+@given(seed=seeds, n=st.integers(1, 2**32))
+def test_uniform_integers_normal_match_twin(seed, n):
+    state = agent_streams(seed, 1)[0]
+    twin = ref_rng.seed_stream(seed, 0)
+    assert rng.uniform(state) == ref_rng.uniform(twin)
+    assert rng.integers(state, n) == ref_rng.integers(twin, n)
+    assert rng.normal(state) == ref_rng.normal(twin)
+    assert [int(w) for w in state] == twin
+
+
+# ---------------------------------------------------------------- policy and updates
+rows = st.integers(1, 6).flatmap(
+    lambda n: st.lists(st.sampled_from([0.0, 1.0, -1.0, 0.5]) | finite, min_size=n, max_size=n))
+
+
+@given(row=rows, draw=st.integers(0, 2**64 - 1), epsilon=st.floats(0, 1))
+def test_epsilon_greedy_matches_twin(row, draw, epsilon):
+    q = np.array([[row]])
+    threshold = int(epsilon * 4294967296.0)
+    got = policy.epsilon_greedy(q, 0, 0, np.uint64(draw), np.uint64(threshold), len(row))
+    assert got == ref_policy.epsilon_greedy(row, draw, threshold)
+
+
+@given(row=rows, next_row=rows, r=finite, terminated=st.booleans(),
+       alpha=st.floats(0, 1, exclude_min=True), gamma=st.floats(0, 1))
+def test_q_learning_update_matches_twin(row, next_row, r, terminated, alpha, gamma):
+    n = min(len(row), len(next_row))
+    table = [row[:n], next_row[:n]]
+    q = np.array([table])
+    td = updates.q_learning_update(q, 0, 0, n - 1, r, 1, terminated, alpha, gamma, n)
+    twin = [list(x) for x in table]
+    assert td == ref_updates.q_learning_update(twin, 0, n - 1, r, 1, terminated, alpha, gamma)
+    assert q[0].tolist() == twin
+
+
+@given(schedule=alphas | epsilons, episode=st.integers(0, 10_000),
+       n_episodes=st.integers(1, 10_000))
+def test_schedule_value_matches_twin(schedule, episode, n_episodes):
+    row = encode("alpha", schedule, 1, n_episodes, 0.0, 1.0)[0]
+    assert kschedules.schedule_value(row, episode) == \
+        ref_schedules.schedule_value(row.tolist(), episode)
+
+
+# ---------------------------------------------------------------- environments
+@given(env=mdps())
+def test_thresholds_match_twin(env):
+    thresholds = env.kernel_arrays().thresholds
+    for pair in range(env.n_states * env.n_actions):
+        twin = ref_envs.thresholds(env, pair)
+        assert thresholds[pair, :len(twin) - 1].tolist() == twin[:-1]
+        assert (thresholds[pair, len(twin) - 1:] == 2**32).all()
+
+
+# ---------------------------------------------------------------- whole training runs
+def _twin_alias(env):
+    k = env.kernel_arrays()
+    return (k.init_state.tolist(), k.init_alias.tolist(), k.init_threshold.tolist())
+
+
+@given(env=mdps(), n_agents=st.integers(1, 6), episodes=st.integers(1, 12), seed=seeds,
+       alpha=alphas, epsilon=epsilons, gamma=gammas, data=st.data())
+def test_train_matches_twin(env, n_agents, episodes, seed, alpha, epsilon, gamma, data):
+    gamma_per_agent = data.draw(st.lists(gammas, min_size=n_agents, max_size=n_agents)
+                                | st.just(gamma))
+    run = fastq.train(env, episodes=episodes, agents=n_agents, alpha=alpha, epsilon=epsilon,
+                      gamma=np.asarray(gamma_per_agent), seed=seed)
+    alpha_rows = encode("alpha", alpha, n_agents, episodes, 0.0, 1.0, True)
+    epsilon_rows = encode("epsilon", epsilon, n_agents, episodes, 0.0, 1.0)
+    gammas_ = np.broadcast_to(gamma_per_agent, (n_agents,))
+    for i in range(n_agents):
+        q = [[0.0] * env.n_actions for _ in range(env.n_states)]
+        stream = ref_rng.seed_stream(seed, i)
+        returns, lengths = ref_episodes.train_agent(
+            q, stream, env, _twin_alias(env), alpha_rows[i].tolist(), epsilon_rows[i].tolist(),
+            float(gammas_[i]), 0, episodes, env.max_steps)
+        assert run.q[i].tolist() == q
+        assert run.returns[i].tolist() == returns
+        assert run.lengths[i].tolist() == lengths
+        assert [int(w) for w in run.rng_state[i]] == stream
+
+
+@given(env=mdps(), episodes=st.integers(1, 5), seed=seeds, data=st.data())
+def test_evaluate_matches_twin(env, episodes, seed, data):
+    n_agents = 3
+    values = data.draw(st.lists(st.sampled_from([0.0, 1.0, 2.0]),
+                                min_size=n_agents * env.n_states * env.n_actions,
+                                max_size=n_agents * env.n_states * env.n_actions))
+    run = fastq.train(env, episodes=1, agents=n_agents, seed=0)
+    run.q[:] = np.reshape(values, run.q.shape)
+    got = run.evaluate(episodes=episodes, seed=seed)
+    for i in range(n_agents):
+        stream = ref_rng.seed_stream(seed ^ EVALUATION_DOMAIN, i)
+        q = run.q[i].tolist()
+        assert got[i] == ref_episodes.evaluate_agent(q, stream, env, _twin_alias(env),
+                                                     episodes, env.max_steps)
