@@ -1,0 +1,468 @@
+"""The ``fastq`` command: train agents on the built-in environments from a shell.
+
+``fastq train FrozenLake8x8-v1 --agents 1024 --episodes 5000`` trains, prints a
+short summary and (with ``--out``) saves the run; ``fastq envs`` lists the
+environments. Every subcommand is one :class:`Command` in :data:`COMMANDS`
+(``sweep`` and ``bench`` join there). User errors -- a bad value, an unknown
+environment, an option an environment does not take -- are reported as
+``fastq: error: <message>`` with exit status 2 and no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import inspect
+import json
+import math
+import os
+import re
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .engine import DEFAULT_STEP_CAP
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+SCHEDULE_HELP = """\
+schedules (--alpha, --epsilon): a plain number is constant; otherwise KIND:ARGS
+  const:V                 V every episode
+  linear:START,END,OVER   START to END linearly, then END; OVER without a decimal
+                          point is a number of episodes (linear:1,0.05,2000), with
+                          one a fraction of the run in (0, 1] (linear:1,0.05,0.5)
+  exp:START,END,DECAY     END + (START - END) * DECAY**episode, DECAY in (0, 1]
+(linear/exponential/constant spelled out are accepted too)"""
+
+
+# --------------------------------------------------------------------- schedules
+def parse_schedule(text: str):
+    """A hyperparameter from its command-line form: a float or a fastq schedule.
+
+    ``"0.1"`` -> ``0.1``; ``"const:0.1"`` -> ``fastq.constant(0.1)``;
+    ``"linear:1,0.05,2000"`` -> ``fastq.linear(1.0, 0.05, over=2000)`` (an int:
+    episodes); ``"linear:1,0.05,0.5"`` -> ``fastq.linear(1.0, 0.05, over=0.5)``
+    (a float: fraction of the run); ``"exp:1,0.01,0.999"`` ->
+    ``fastq.exponential(1.0, 0.01, decay=0.999)``.
+
+    Range checks that depend on the parameter (alpha in (0, 1], epsilon in
+    [0, 1]) are left to :func:`fastq.train`.
+
+    Raises
+    ------
+    ValueError
+        Unknown kind, wrong number of arguments, or a value that is not a
+        finite number; the message quotes the text and the syntax.
+    """
+    from . import schedules
+
+    if not isinstance(text, str):
+        raise TypeError(f"schedule must be a string; got {text!r}")
+    body = text.strip()
+    if ":" not in body:
+        return _finite(body, text)
+    kind, _, rest = body.partition(":")
+    kind = kind.strip().lower()
+    if kind not in _SCHEDULE_SYNTAX:
+        close = difflib.get_close_matches(kind, list(_SCHEDULE_SYNTAX), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown schedule kind {kind!r} in {text!r}; use a number, "
+                         f"const:V, linear:START,END,OVER or exp:START,END,DECAY{hint}")
+    syntax = _SCHEDULE_SYNTAX[kind]
+    args = [a.strip() for a in rest.split(",")]
+    if len(args) != syntax.count(",") + 1:
+        raise ValueError(f"schedule {text!r}: {kind} takes {syntax} "
+                         f"({syntax.count(',') + 1} numbers); got {len(args)}")
+    try:
+        if kind in ("const", "constant"):
+            return schedules.constant(_finite(args[0], text))
+        if kind in ("linear", "lin"):
+            over = int(args[2]) if re.fullmatch(r"[+-]?\d+", args[2]) else _finite(args[2], text)
+            return schedules.linear(_finite(args[0], text), _finite(args[1], text), over)
+        return schedules.exponential(*(_finite(a, text) for a in args))
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith("schedule "):
+            raise
+        raise ValueError(f"schedule {text!r}: {exc}") from None
+
+
+_SCHEDULE_SYNTAX = {
+    "const": "V", "constant": "V",
+    "linear": "START,END,OVER", "lin": "START,END,OVER",
+    "exp": "START,END,DECAY", "exponential": "START,END,DECAY",
+}
+
+
+def _finite(word: str, text: str) -> float:
+    try:
+        value = float(word)
+    except ValueError:
+        raise ValueError(f"schedule {text!r}: {word!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"schedule {text!r}: {word!r} is not a finite number")
+    return value
+
+
+def _schedule_arg(text: str):
+    """argparse ``type=``: keeps parse_schedule's message in argparse's error."""
+    try:
+        return parse_schedule(text)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _show_hyper(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+# --------------------------------------------------------------------- saving runs
+def save_run(run, path, meta: dict | None = None, arrays: dict | None = None) -> Path:
+    """Write ``run`` to ``path`` (exactly that name) as an ``.npz`` archive.
+
+    Arrays: ``q`` (agents, S, A), ``returns`` and ``lengths`` (agents,
+    episodes), ``rng_state`` uint64 (agents, 4) (the streams where training
+    stopped), and ``meta``: a JSON string holding the run's own description
+    (env, sizes, hyperparameter specs from :func:`fastq.schedules.to_spec`,
+    seed, time limit, timing, versions) updated with ``meta`` (JSON-ready
+    values); ``arrays`` adds named arrays (e.g. ``eval_returns``). Read it
+    back with :func:`load_run`.
+    The file is written to a temporary name and renamed, so a crash never
+    leaves a half-written archive under ``path``.
+
+    Should become ``Run.save`` (and ``load_run`` a ``Run.load``) in the engine.
+    """
+    import numba
+
+    from . import __version__
+    from .schedules import to_spec
+
+    path = Path(path)
+    info = {
+        "format": "fastq.run/1",
+        "fastq_version": __version__,
+        "numpy_version": np.__version__,
+        "numba_version": numba.__version__,
+        "env": run.env.name,
+        "n_states": run.env.n_states,
+        "n_actions": run.env.n_actions,
+        "env_time_limit": run.env.max_steps,
+        "max_steps": run.max_steps,
+        "agents": run.n_agents,
+        "episodes": run.n_episodes,
+        "seed": run.seed,
+        "algorithm": run.config.get("algorithm"),
+        "hyperparameters": {k: to_spec(v) for k, v in run.config.items() if k != "algorithm"},
+        "steps": run.steps,
+        "seconds": run.seconds,
+    }
+    info.update(meta or {})
+    arrays = {"q": run.q, "returns": run.returns, "lengths": run.lengths,
+              "rng_state": run.rng_state, **(arrays or {})}
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(info)), **arrays)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def load_run(path) -> tuple[dict, dict]:
+    """``(arrays, meta)`` from a file written by :func:`save_run` (no pickles)."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k != "meta"}
+        meta = json.loads(str(data["meta"]))
+    return arrays, meta
+
+
+# --------------------------------------------------------------------- train
+# CLI flag -> keyword of fastq.make; an environment takes it when its builder does.
+ENV_OPTIONS = {"map_name": "--map-name", "is_slippery": "--slippery/--no-slippery",
+               "is_rainy": "--rainy/--no-rainy"}
+
+
+def env_options(env_id: str) -> list[str]:
+    """The keywords of :data:`ENV_OPTIONS` that ``fastq.make(env_id, ...)`` accepts."""
+    from . import _validate
+    from .envs import ENVS
+
+    entry = ENVS[_validate.known_name("environment", env_id, ENVS)]
+    accepted = inspect.signature(entry.builder).parameters
+    return [k for k in ENV_OPTIONS if k in accepted]
+
+
+def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("env", metavar="ENV",
+                   help="environment id (see `fastq envs`), e.g. FrozenLake8x8-v1")
+    g = p.add_argument_group("environment options (only where the environment takes them)")
+    g.add_argument("--map-name", metavar="4x4|8x8", default=None,
+                   help="FrozenLake map")
+    g.add_argument("--slippery", dest="is_slippery", action=argparse.BooleanOptionalAction,
+                   default=None, help="FrozenLake, CliffWalking: slippery moves or not")
+    g.add_argument("--rainy", dest="is_rainy", action=argparse.BooleanOptionalAction,
+                   default=None, help="Taxi: rainy moves may slip sideways")
+    g.add_argument("--max-steps", type=int, metavar="N", default=None,
+                   help="episode time limit (default: the environment's; truncation bootstraps)")
+    g.add_argument("--step-cap", type=int, metavar="N", default=None,
+                   help="safety cap on episode length for environments without a time limit "
+                        f"(default {DEFAULT_STEP_CAP:,})")
+    t = p.add_argument_group("training")
+    t.add_argument("--agents", type=int, metavar="N", default=1,
+                   help="independent agents trained at once (default 1)")
+    t.add_argument("--episodes", type=int, metavar="N", required=True,
+                   help="training episodes per agent")
+    t.add_argument("--algorithm", metavar="NAME", default="q_learning",
+                   help="learning rule (default q_learning)")
+    t.add_argument("--alpha", type=_schedule_arg, metavar="A", default=0.1,
+                   help="step size in (0, 1]: a number or a schedule (default 0.1)")
+    t.add_argument("--gamma", type=float, metavar="G", default=0.99,
+                   help="discount in [0, 1] (default 0.99)")
+    t.add_argument("--epsilon", type=_schedule_arg, metavar="E", default=0.1,
+                   help="exploration rate in [0, 1]: a number or a schedule (default 0.1)")
+    t.add_argument("--seed", type=int, metavar="S", default=0,
+                   help="agent i's random stream depends on (seed, i) only (default 0)")
+    o = p.add_argument_group("evaluation and output")
+    o.add_argument("--eval-episodes", type=int, metavar="N", default=1000,
+                   help="greedy evaluation episodes per agent after training "
+                        "(default 1000; 0 skips)")
+    o.add_argument("--eval-seed", type=int, metavar="S", default=None,
+                   help="seed of the evaluation streams (default: --seed; they never "
+                        "replay training streams)")
+    o.add_argument("--out", metavar="PATH", default=None,
+                   help="save the run as .npz: q, returns, lengths, rng_state, "
+                        "eval_returns, meta (JSON)")
+    o.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar (it needs tqdm and goes to stderr)")
+    o.add_argument("--threads", type=int, metavar="N", default=None,
+                   help="Numba threads (default: all, NUMBA_NUM_THREADS)")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    import numba
+
+    import fastq
+
+    given = {k: getattr(args, k) for k in ENV_OPTIONS if getattr(args, k) is not None}
+    accepted = env_options(args.env)  # also: unknown id -> ValueError with close matches
+    for key in given:
+        if key not in accepted:
+            takes = ", ".join(ENV_OPTIONS[k] for k in accepted) or "none of these options"
+            raise ValueError(f"{args.env} does not take {ENV_OPTIONS[key]} "
+                             f"(it takes: {takes})")
+    if args.eval_episodes < 0:
+        raise ValueError(f"--eval-episodes must be >= 0; got {args.eval_episodes}")
+    env = fastq.make(args.env, **given)
+    train_kwargs = dict(episodes=args.episodes, agents=args.agents, algorithm=args.algorithm,
+                        alpha=args.alpha, gamma=args.gamma, epsilon=args.epsilon,
+                        seed=args.seed, max_steps=args.max_steps)
+    if args.step_cap is not None:
+        train_kwargs["step_cap"] = args.step_cap
+    threads = _check_threads(args.threads)
+    previous_threads = numba.get_num_threads()
+    try:
+        if threads is not None:
+            numba.set_num_threads(threads)
+        n_threads = numba.get_num_threads()
+        run = fastq.train(env, progress=args.progress and _have_tqdm(), **train_kwargs)
+        evaluation = None
+        if args.eval_episodes and run.n_episodes:
+            eval_seed = args.seed if args.eval_seed is None else args.eval_seed
+            evaluation = run.evaluate(args.eval_episodes, eval_seed)
+    finally:
+        numba.set_num_threads(previous_threads)
+
+    _print_summary(run, env, given, args, n_threads, evaluation)
+    if args.out is not None:
+        meta = {"env_options": given, "step_cap": args.step_cap,
+                "max_steps_requested": args.max_steps, "threads": n_threads,
+                "eval_episodes": args.eval_episodes if evaluation is not None else 0,
+                "eval_return_mean": None if evaluation is None else float(evaluation.mean()),
+                "argv": getattr(args, "argv", None)}
+        try:
+            extra = {} if evaluation is None else {"eval_returns": evaluation}
+            path = save_run(run, args.out, meta, extra)
+        except OSError as exc:
+            print(f"fastq: error: cannot write {args.out}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return EXIT_FAILURE
+        print(_line("saved", str(path)))
+    return EXIT_OK
+
+
+def _check_threads(threads):
+    import numba
+
+    if threads is None:
+        return None
+    most = numba.config.NUMBA_NUM_THREADS
+    if not 1 <= threads <= most:
+        raise ValueError(f"--threads must be in [1, {most}] (NUMBA_NUM_THREADS={most}; "
+                         f"set that environment variable to allow more); got {threads}")
+    return threads
+
+
+def _have_tqdm() -> bool:
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+LABEL_WIDTH = 14
+
+
+def _line(label: str, text: str) -> str:
+    return f"{label:<{LABEL_WIDTH}}{text}"
+
+
+def _print_summary(run, env, given, args, n_threads, evaluation) -> None:
+    options = ", ".join(f"{k}={v}" for k, v in given.items())
+    name = f"{args.env} ({options})" if options else args.env
+    if args.max_steps is not None:
+        limit = f"time limit {run.max_steps:,} steps (--max-steps)"
+    elif env.max_steps is not None:
+        limit = f"time limit {env.max_steps:,} steps"
+    else:
+        limit = f"no time limit (safety cap {run.max_steps:,} steps)"
+    hyper = (f"alpha {_show_hyper(args.alpha)}, gamma {args.gamma:g}, "
+             f"epsilon {_show_hyper(args.epsilon)}")
+    print(_line("env", f"{name}: {env.n_states} states, {env.n_actions} actions, {limit}"))
+    print(_line("algorithm", f"{args.algorithm}: {hyper}"))
+    episodes = (f"{run.n_episodes:,} episodes" if run.n_episodes == args.episodes
+                else f"{run.n_episodes:,} of {args.episodes:,} episodes (interrupted)")
+    print(_line("training", f"{run.n_agents:,} agents x {episodes} = {run.steps:,} env-steps, "
+                            f"seed {run.seed}"))
+    print(_line("time", f"{run.seconds:.3g} s, {_si(run.steps_per_second)} env-steps/s "
+                        f"on {n_threads} thread{'s' if n_threads != 1 else ''}"))
+    if run.n_episodes:
+        k = max(1, int(round(run.n_episodes * 0.1)))
+        print(_line("final return", f"{_spread(run.final_return())}, last {k:,} episodes"))
+    if evaluation is not None:
+        print(_line("greedy eval", f"{_spread(evaluation)}, "
+                                   f"{args.eval_episodes:,} episodes per agent"))
+
+
+def _spread(values: np.ndarray) -> str:
+    """``mean ± std (min .. max)`` over agents, or the value alone for one agent."""
+    if values.size == 1:
+        return f"{values[0]:.3f}"
+    return (f"{values.mean():.3f} ± {values.std():.3f} over agents "
+            f"(min {values.min():.3f}, max {values.max():.3f})")
+
+
+def _si(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if x >= factor:
+            return f"{x / factor:.3g} {prefix}"
+    return f"{x:.3g}"
+
+
+# --------------------------------------------------------------------- envs
+def _add_envs_arguments(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _run_envs(args: argparse.Namespace) -> int:
+    from .envs import describe
+
+    header = ("id", "states", "actions", "stochastic", "time limit", "Gymnasium id")
+    rows = [(r.id, str(r.n_states), str(r.n_actions), r.stochastic,
+             "none" if r.time_limit is None else str(r.time_limit), r.gymnasium_id or "-")
+            for r in describe()]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    numeric = {1, 2, 4}
+    for row in [header, *rows]:
+        cells = [c.rjust(w) if i in numeric else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
+        print("  ".join(cells).rstrip())
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------- commands
+class Command(NamedTuple):
+    """One subcommand: ``add_arguments(parser)`` then ``run(args) -> exit status``."""
+
+    help: str
+    description: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    epilog: str | None = None
+
+
+COMMANDS: dict[str, Command] = {
+    "train": Command(
+        help="train agents on an environment and summarize the run",
+        description="Train --agents independent tabular learners on ENV for --episodes "
+                    "episodes each (one batched Numba run), print a summary (final "
+                    "training return and greedy evaluation, mean ± std over agents) "
+                    "and optionally save the run (--out).",
+        add_arguments=_add_train_arguments, run=_run_train,
+        epilog=SCHEDULE_HELP + "\n\nexample:\n  fastq train FrozenLake8x8-v1 --agents 1024 "
+                               "--episodes 5000 --epsilon linear:1,0.05,0.5 --out run.npz"),
+    "envs": Command(
+        help="list the built-in environments",
+        description="The built-in environments: id, states, actions, whether transitions "
+                    "are stochastic, time limit, and the Gymnasium id reproduced.",
+        add_arguments=_add_envs_arguments, run=_run_envs),
+    # "sweep": Command(...)  -- grid/random search (fastq.sweep), to be added here
+    # "bench": Command(...)  -- throughput benchmark, to be added here
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="fastq",
+        description="fastq: vectorized tabular Q-learning, thousands of agents at once "
+                    "in Numba kernels.",
+        epilog="`fastq COMMAND --help` describes each command.")
+    parser.add_argument("--version", action="version", version=f"fastq {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the Python traceback of an error (for bug reports)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.help,
+                           description=textwrap.fill(command.description, 79),
+                           epilog=command.epilog,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_arguments(p)
+        p.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``fastq`` command line; returns the exit status (0 ok, 2 bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    args.argv = argv
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return args.run(args)
+        except (ValueError, TypeError) as exc:
+            if args.traceback:
+                raise
+            print(f"fastq: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            if args.traceback:
+                raise
+            print("fastq: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"fastq: warning: {message}", file=sys.stderr)
