@@ -110,7 +110,7 @@ def resolve_max_steps(env, max_steps, step_cap) -> int:
 def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", alpha=0.1,
           gamma=0.99, epsilon=0.1, seed: int = 0, max_steps: int | None = None,
           q_init=0.0, step_cap: int = DEFAULT_STEP_CAP, chunk_episodes: int | None = None,
-          progress=False) -> Run:
+          progress=False, stream_ids=None) -> Run:
     """Train ``agents`` independent tabular learners for ``episodes`` episodes each.
 
     Parameters
@@ -138,6 +138,10 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
         not depend on it.
     progress : bool
         Show a tqdm progress bar over chunks (needs tqdm).
+    stream_ids : int array (agents,), optional
+        Which stream each agent draws: agent i uses the stream of
+        (seed, stream_ids[i]); default ``arange(agents)``. Sweeps use it so that
+        a config's seed k is agent k of ``train(..., agents=seeds)``.
 
     Returns
     -------
@@ -161,8 +165,13 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
         gamma=_validate.per_agent("gamma", gamma, agents, 0.0, 1.0),
     )
     q = _initial_q(q_init, agents, env)
+    if stream_ids is None:
+        streams = agent_streams(seed, agents)
+    else:
+        ids = _validate.index_array("stream_ids", stream_ids, 2**62, shape=(agents,))
+        streams = np.concatenate([agent_streams(seed, 1, int(i)) for i in ids])
     run = Run(env, q, np.zeros((agents, episodes)), np.zeros((agents, episodes), np.int64),
-              agent_streams(seed, agents), seed,
+              streams, seed,
               dict(algorithm=algorithm, alpha=alpha, gamma=gamma, epsilon=epsilon), limit, 0.0)
     run_chunks(run, hyper, 0, episodes, chunk_episodes, progress)
     return run
@@ -180,6 +189,9 @@ def run_chunks(run: Run, hyper, first_episode: int, end_episode: int, chunk_epis
     bounds = list(range(first_episode, end_episode, chunk)) + [end_episode]
     bar = _progress_bar(progress, end_episode - first_episode, run.n_agents)
     done = first_episode
+    # compile or load the kernel before the clock starts (an empty range of episodes)
+    kernel(run.q, run.rng_state, env.kernel_arrays(), hyper, run.returns, run.lengths,
+           first_episode, first_episode, run.max_steps, env.n_actions, env.n_outcomes)
     start = time.perf_counter()
     try:
         for lo, hi in zip(bounds[:-1], bounds[1:]):

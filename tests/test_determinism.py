@@ -120,3 +120,11 @@ def test_builtin_runs_reproducible(env_id):
     a = fastq.train(env, episodes=20, agents=8, seed=2)
     b = fastq.train(env, episodes=20, agents=8, seed=2)
     assert _digest(a) == _digest(b)
+
+
+def test_stream_ids_pick_streams():
+    env = fastq.make("FrozenLake-v1")
+    full = fastq.train(env, episodes=20, agents=6, seed=4)
+    picked = fastq.train(env, episodes=20, agents=3, seed=4, stream_ids=[5, 0, 5])
+    for row, k in enumerate([5, 0, 5]):
+        np.testing.assert_array_equal(picked.q[row], full.q[k])
