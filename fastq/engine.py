@@ -248,4 +248,4 @@ def _initial_q(q_init, agents, env):
     if q.shape != shape:
         raise ValueError(f"q_init must be a number, shape {shape[1:]} or shape {shape}; "
                          f"got shape {q.shape}")
-    return np.array(q)
+    return np.array(q, dtype=np.float64, order="C")

@@ -48,15 +48,16 @@ def test_uniform_integers_normal_match_twin(seed, n):
 
 
 # ---------------------------------------------------------------- policy and updates
-rows = st.integers(1, 6).flatmap(
+rows = st.integers(1, 10).flatmap(
     lambda n: st.lists(st.sampled_from([0.0, 1.0, -1.0, 0.5]) | finite, min_size=n, max_size=n))
 
 
 @given(row=rows, draw=st.integers(0, 2**64 - 1), epsilon=st.floats(0, 1))
 def test_epsilon_greedy_matches_twin(row, draw, epsilon):
-    q = np.array([[row]])
+    q_flat = np.array(row)
     threshold = int(epsilon * 4294967296.0)
-    got = policy.epsilon_greedy(q, 0, 0, np.uint64(draw), np.uint64(threshold), len(row))
+    got = policy.epsilon_greedy(q_flat, np.uint64(0), np.uint64(draw), np.uint64(threshold),
+                                len(row))
     assert got == ref_policy.epsilon_greedy(row, draw, threshold)
 
 
@@ -65,11 +66,12 @@ def test_epsilon_greedy_matches_twin(row, draw, epsilon):
 def test_q_learning_update_matches_twin(row, next_row, r, terminated, alpha, gamma):
     n = min(len(row), len(next_row))
     table = [row[:n], next_row[:n]]
-    q = np.array([table])
-    td = updates.q_learning_update(q, 0, 0, n - 1, r, 1, terminated, alpha, gamma, n)
+    q_flat = np.array(table).reshape(-1)
+    td = updates.q_learning_update(q_flat, np.uint64(0), n - 1, r, np.uint64(n), terminated,
+                                   alpha, gamma, n)
     twin = [list(x) for x in table]
     assert td == ref_updates.q_learning_update(twin, 0, n - 1, r, 1, terminated, alpha, gamma)
-    assert q[0].tolist() == twin
+    assert q_flat.reshape(2, n).tolist() == twin
 
 
 @given(schedule=alphas | epsilons, episode=st.integers(0, 10_000),

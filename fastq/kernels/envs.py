@@ -28,33 +28,44 @@ class KernelEnv(NamedTuple):
 
 
 @kernel
+def is_stochastic(env, pair, n_outcomes):
+    """Whether the pair can have more than one outcome (and so takes a draw)."""
+    return n_outcomes > 1 and env.thresholds[pair, 0] != TWO_32
+
+
+@kernel
+def outcome_index(env, pair, draw, n_outcomes):
+    """The outcome whose threshold interval holds the draw's low 32 bits."""
+    u = draw & MASK32
+    index = 0
+    for j in range(n_outcomes - 1):
+        index += u >= env.thresholds[pair, j]
+    return index
+
+
+@kernel
+def initial_state(env, draw):
+    """Alias sampling: low 32 bits pick the column, high 32 bits the coin."""
+    i = bounded(draw & MASK32, env.init_state.shape[0])
+    if (draw >> np.uint64(32)) < env.init_threshold[i]:
+        return env.init_state[i]
+    return env.init_alias[i]
+
+
+@kernel
 def sample_outcome(env, pair, rng, n_outcomes):
     """Index of the outcome of (state, action) ``pair``.
 
-    Random draws: none when n_outcomes == 1 or the pair is deterministic;
-    otherwise one, whose low 32 bits are compared with the pair's thresholds.
+    Random draws: one if the pair is stochastic (is_stochastic), else none.
     """
-    if n_outcomes == 1 or env.thresholds[pair, 0] == TWO_32:
-        return 0
-    u = next_u64(rng) & MASK32
-    outcome = 0
-    for j in range(n_outcomes - 1):
-        outcome += u >= env.thresholds[pair, j]
-    return outcome
+    if is_stochastic(env, pair, n_outcomes):
+        return outcome_index(env, pair, next_u64(rng), n_outcomes)
+    return 0
 
 
 @kernel
 def sample_initial_state(env, rng):
-    """A start state from the alias table.
-
-    Random draws: none when the support is one state; otherwise one (low 32
-    bits pick the column, high 32 bits the coin).
-    """
-    m = env.init_state.shape[0]
-    if m == 1:
+    """A start state. Random draws: one unless the initial support is one state."""
+    if env.init_state.shape[0] == 1:
         return env.init_state[0]
-    draw = next_u64(rng)
-    i = bounded(draw & MASK32, m)
-    if (draw >> np.uint64(32)) < env.init_threshold[i]:
-        return env.init_state[i]
-    return env.init_alias[i]
+    return initial_state(env, next_u64(rng))

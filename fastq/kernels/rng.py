@@ -21,9 +21,8 @@ def _rotl(x, k):
 
 
 @kernel
-def next_u64(state):
-    """Advance one xoshiro256++ stream (uint64 (4,), mutated) and return 64 random bits."""
-    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+def xoshiro(s0, s1, s2, s3):
+    """One xoshiro256++ step on the four state words: (64 random bits, new words)."""
     result = _rotl(s0 + s3, 23) + s0
     t = s1 << np.uint64(17)
     s2 ^= s0
@@ -31,8 +30,14 @@ def next_u64(state):
     s1 ^= s2
     s0 ^= s3
     s2 ^= t
-    s3 = _rotl(s3, 45)
-    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    return result, s0, s1, s2, _rotl(s3, 45)
+
+
+@kernel
+def next_u64(state):
+    """Advance one stream held as uint64 (4,) (mutated) and return 64 random bits."""
+    result, state[0], state[1], state[2], state[3] = xoshiro(state[0], state[1], state[2],
+                                                              state[3])
     return result
 
 

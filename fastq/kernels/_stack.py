@@ -1,0 +1,41 @@
+"""Fixed-size arrays on the stack, for the few values each group of agents carries.
+
+``stack_empty(n, dtype)`` (n a compile-time constant) allocates on the
+function's stack frame: no allocator call, no reference counting, and LLVM
+may keep the elements in registers. The array must not outlive the function
+that creates it (never return it). Without the JIT it is ``np.empty``.
+"""
+import numba
+import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+@intrinsic
+def _stack_empty(typingctx, n, dtype):
+    if not isinstance(n, types.IntegerLiteral):
+        return None
+    count, item = n.literal_value, dtype.dtype
+    array_type = types.Array(item, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        data_type = context.get_data_type(item)
+        data = cgutils.alloca_once(builder, data_type, size=count)
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(data_type))
+        array = context.make_array(array_type)(context, builder)
+        context.populate_array(
+            array, data=data,
+            shape=cgutils.pack_array(builder, [context.get_constant(types.intp, count)]),
+            strides=cgutils.pack_array(builder, [itemsize]),
+            itemsize=itemsize, meminfo=None)
+        return array._getvalue()
+
+    return array_type(n, dtype), codegen
+
+
+if numba.config.DISABLE_JIT:
+    def stack_empty(n, dtype):
+        return np.empty(n, dtype)
+else:
+    stack_empty = _stack_empty
