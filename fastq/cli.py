@@ -386,6 +386,67 @@ def _run_envs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------- bench
+def _add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true",
+                   help="short rounds (about 10 s after compilation), no start-up probe")
+    p.add_argument("--threads", type=int, metavar="N", default=None,
+                   help="Numba threads for the many-agent rows (default: 1 and all)")
+    p.add_argument("--agents", type=int, metavar="N", default=1024,
+                   help="agents of the many-agent rows (default 1024)")
+    p.add_argument("--seconds", type=float, metavar="S", default=None,
+                   help="length of one fastq round (3 rounds a row; default 0.5, "
+                        "--quick 0.15); the Python loops run 4x as long")
+    p.add_argument("--workloads", metavar="W,...", default="W1,W2,FL4",
+                   help="W1 FrozenLake8x8-v1, W2 Taxi-v4, FL4 FrozenLake-v1 "
+                        "(default all three)")
+    p.add_argument("--startup", action=argparse.BooleanOptionalAction, default=None,
+                   help="time import and first train in fresh processes, cold and warm "
+                        "Numba cache (default: on, off with --quick)")
+    p.add_argument("--gymnasium", action=argparse.BooleanOptionalAction, default=None,
+                   help="also time the textbook loop on gymnasium env.step "
+                        "(default: when gymnasium is installed)")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the table as Markdown (the README's Performance section)")
+    p.add_argument("--json", metavar="PATH", default=None,
+                   help="also write every measurement and the machine as JSON")
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    workloads = tuple(w.strip() for w in args.workloads.split(",") if w.strip())
+    for w in workloads:
+        if w not in bench.WORKLOADS:
+            raise ValueError(f"--workloads: unknown workload {w!r}; "
+                             f"choose from {', '.join(bench.WORKLOADS)}")
+    if not workloads:
+        raise ValueError("--workloads must name at least one workload")
+    if args.agents < 1:
+        raise ValueError(f"--agents must be >= 1; got {args.agents}")
+    if args.seconds is not None and not (args.seconds > 0 and math.isfinite(args.seconds)):
+        raise ValueError(f"--seconds must be a positive number; got {args.seconds}")
+    threads = _check_threads(args.threads)
+    if args.gymnasium and not bench.have_gymnasium():
+        raise ValueError("--gymnasium needs gymnasium (pip install gymnasium)")
+
+    def log(text):
+        print(f"fastq bench: {text}", file=sys.stderr, flush=True)
+
+    result = bench.run_benchmarks(quick=args.quick, threads=threads, agents=args.agents,
+                                  seconds=args.seconds, workloads=workloads,
+                                  startup=args.startup, gymnasium=args.gymnasium, log=log)
+    print(bench.report(result, markdown=args.markdown))
+    if args.json is not None:
+        try:
+            Path(args.json).write_text(json.dumps(bench.to_json(result), indent=2))
+        except OSError as exc:
+            print(f"fastq: error: cannot write {args.json}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return EXIT_FAILURE
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------- commands
 class Command(NamedTuple):
     """One subcommand: ``add_arguments(parser)`` then ``run(args) -> exit status``."""
@@ -413,7 +474,18 @@ COMMANDS: dict[str, Command] = {
                     "are stochastic, time limit, and the Gymnasium id reproduced.",
         add_arguments=_add_envs_arguments, run=_run_envs),
     # "sweep": Command(...)  -- grid/random search (fastq.sweep), to be added here
-    # "bench": Command(...)  -- throughput benchmark, to be added here
+    "bench": Command(
+        help="measure env-steps/s against the textbook loop on this machine",
+        description="Env-steps/s of fastq on W1 (FrozenLake8x8-v1), W2 (Taxi-v4) and "
+                    "FL4 (FrozenLake-v1), with 1 agent and --agents agents on 1 and all "
+                    "threads, beside the textbook Python loop (and the same loop on "
+                    "gymnasium env.step) measured in the same run; the speed-up over the "
+                    "textbook loop, the machine, and start-up times. The pytest-benchmark "
+                    "suite (python -m pytest bench --benchmark-only) covers more sizes.",
+        add_arguments=_add_bench_arguments, run=_run_bench,
+        epilog="examples:\n  fastq bench --quick\n  fastq bench --markdown   "
+               "# the README's Performance table\n  fastq bench --threads 1 "
+               "--agents 8192 --workloads W2"),
 }
 
 
