@@ -406,6 +406,10 @@ def _add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gymnasium", action=argparse.BooleanOptionalAction, default=None,
                    help="also time the textbook loop on gymnasium env.step "
                         "(default: when gymnasium is installed)")
+    p.add_argument("--retry-contended", type=int, metavar="N", default=0,
+                   help="on a shared machine: re-measure a row up to N times when other "
+                        "processes took the cores it needed, after waiting up to 30 s for "
+                        "them (default 0)")
     p.add_argument("--markdown", action="store_true",
                    help="print the table as Markdown (the README's Performance section)")
     p.add_argument("--json", metavar="PATH", default=None,
@@ -424,6 +428,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         raise ValueError("--workloads must name at least one workload")
     if args.agents < 1:
         raise ValueError(f"--agents must be >= 1; got {args.agents}")
+    if args.retry_contended < 0:
+        raise ValueError(f"--retry-contended must be >= 0; got {args.retry_contended}")
     if args.seconds is not None and not (args.seconds > 0 and math.isfinite(args.seconds)):
         raise ValueError(f"--seconds must be a positive number; got {args.seconds}")
     threads = _check_threads(args.threads)
@@ -435,7 +441,8 @@ def _run_bench(args: argparse.Namespace) -> int:
 
     result = bench.run_benchmarks(quick=args.quick, threads=threads, agents=args.agents,
                                   seconds=args.seconds, workloads=workloads,
-                                  startup=args.startup, gymnasium=args.gymnasium, log=log)
+                                  startup=args.startup, gymnasium=args.gymnasium,
+                                  retries=args.retry_contended, log=log)
     print(bench.report(result, markdown=args.markdown))
     if args.json is not None:
         try:

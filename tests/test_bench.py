@@ -128,6 +128,23 @@ def test_cpu_load_is_a_number_or_nan():
     assert math.isnan(load.others_cpu) or load.others_cpu >= 0
 
 
+def test_retry_contended_keeps_the_least_disturbed_measurement():
+    cores = bench.machine_cores()
+    made = iter([cores + 1.0, 0.0, 5.0])
+
+    def measure():
+        return bench.Measurement("fastq", "W1", 8, 1, 10, 1.0, (10.0,), others_cpu=next(made))
+
+    assert bench.retry_contended(measure, 1, retries=0, wait=0).others_cpu == cores + 1.0
+    made = iter([cores + 1.0, 0.0, 5.0])
+    assert bench.retry_contended(measure, 1, retries=3, wait=0).others_cpu == 0.0
+
+
+def test_wait_until_quiet_returns_within_the_timeout():
+    others = bench.wait_until_quiet(1, timeout=0, window=0.01)
+    assert math.isnan(others) or others >= 0
+
+
 def test_supports_dtype_float64():
     assert bench.supports_dtype(np.float64)
     assert isinstance(bench.supports_dtype(np.float32), bool)
@@ -178,6 +195,7 @@ def test_fastq_bench_markdown(capsys):
     (["--agents", "0"], "--agents must be >= 1"),
     (["--seconds", "-1"], "--seconds must be a positive number"),
     (["--threads", "999"], "--threads must be in"),
+    (["--retry-contended", "-1"], "--retry-contended must be >= 0"),
 ])
 def test_fastq_bench_bad_input(capsys, argv, message):
     status = cli.main(["bench", "--quick", *argv])
