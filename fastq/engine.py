@@ -10,9 +10,13 @@ import numpy as np
 from . import _validate, schedules
 from .envs.tabular import TabularEnv
 from .kernels import episodes as _episodes
+from .kernels.policy import EPSILON_GREEDY, SOFTMAX
 from .kernels.rng import seed_streams
+from .kernels.updates import DOUBLE_Q, EXPECTED_SARSA, Q_LEARNING, SARSA
 
-ALGORITHMS = ("q_learning",)
+ALGORITHMS = {"q_learning": Q_LEARNING, "double_q": DOUBLE_Q, "sarsa": SARSA,
+              "expected_sarsa": EXPECTED_SARSA}
+EXPLORATIONS = {"epsilon_greedy": EPSILON_GREEDY, "softmax": SOFTMAX}
 DEFAULT_STEP_CAP = 1_000_000
 EVALUATION_DOMAIN = 0x5EED_0F_E7A1_0A7E  # evaluation streams never replay training streams
 
@@ -24,43 +28,104 @@ def agent_streams(seed: int, n_agents: int, first_agent: int = 0) -> np.ndarray:
     return state
 
 
+def n_tables(algorithm: str) -> int:
+    """Q tables per agent: two for Double Q-learning, else one."""
+    return 2 if algorithm == "double_q" else 1
+
+
+def encode_hyperparameters(n_agents, n_episodes, alpha, gamma, epsilon, temperature):
+    """Validate the hyperparameters and encode them per agent for the kernels."""
+    return _episodes.Hyperparameters(
+        alpha=schedules.encode("alpha", alpha, n_agents, n_episodes, 0.0, 1.0, low_open=True),
+        epsilon=schedules.encode("epsilon", epsilon, n_agents, n_episodes, 0.0, 1.0),
+        temperature=schedules.encode("temperature", temperature, n_agents, n_episodes, 0.0,
+                                     np.inf, low_open=True),
+        gamma=_validate.per_agent("gamma", gamma, n_agents, 0.0, 1.0),
+    )
+
+
+def parse_record(record: str, n_episodes: int) -> int:
+    """Episodes per recorded column: 'episodes' 1, 'every:K' K, 'mean'/'none' all."""
+    if isinstance(record, str) and record.startswith("every:"):
+        try:
+            stride = int(record[6:])
+        except ValueError:
+            stride = 0
+        if stride < 1:
+            raise ValueError(f"record 'every:K' needs an integer K >= 1; got {record!r}")
+        return min(stride, n_episodes)
+    _validate.choice("record", record, ("episodes", "every:K", "mean", "none"))
+    return 1 if record == "episodes" else n_episodes
+
+
 class Run:
     """The result of :func:`train`: the agents' tables and per-episode records.
 
     Attributes
     ----------
     q : float64 (agents, S, A)
-        Final Q tables.
-    returns : float64 (agents, episodes)
-        Undiscounted return of every training episode.
-    lengths : int64 (agents, episodes)
-        Steps of every training episode.
+        Final Q tables (Double Q-learning: the mean of its two tables).
+    tables : float64 (n_tables, agents, S, A)
+        The learned tables themselves (two for Double Q-learning).
+    returns : float64 (agents, columns) or None
+        Undiscounted return of every training episode (with ``record="every:K"``
+        the mean of each block of K episodes; ``"mean"`` one column; ``"none"`` None).
+    lengths : (agents, columns) or None
+        Steps per episode (int64), or the block means (float64).
+    rng_state : uint64 (agents, 4)
+        The agents' streams after training (training continues from them).
     env, seed, config, max_steps, seconds
     """
 
-    def __init__(self, env, q, returns, lengths, rng_state, seed, config, max_steps, seconds):
+    def __init__(self, env, tables, rng_state, n_episodes, record, seed, config, max_steps):
         self.env = env
-        self.q = q
-        self.returns = returns
-        self.lengths = lengths
+        self.tables = tables
         self.rng_state = rng_state
+        self.n_episodes = n_episodes
+        self.record = record
+        self.record_stride = parse_record(record, n_episodes)
+        columns = -(-n_episodes // self.record_stride)
+        self.return_sums = np.zeros((self.n_agents, columns))
+        self.length_sums = np.zeros((self.n_agents, columns), np.int64)
+        self.episodes_done = 0
         self.seed = seed
         self.config = config
         self.max_steps = max_steps
-        self.seconds = seconds
+        self.seconds = 0.0
 
     @property
     def n_agents(self) -> int:
-        return self.q.shape[0]
+        return self.tables.shape[1]
 
     @property
-    def n_episodes(self) -> int:
-        return self.returns.shape[1]
+    def algorithm(self) -> str:
+        return self.config["algorithm"]
+
+    @property
+    def q(self) -> np.ndarray:
+        return self.tables[0] if len(self.tables) == 1 else self.tables.mean(axis=0)
+
+    def _per_column(self, sums):
+        if self.record == "none":
+            return None
+        if self.record_stride == 1:
+            return sums[:, :self.episodes_done]
+        starts = np.arange(0, self.episodes_done, self.record_stride)
+        counts = np.minimum(self.record_stride, self.episodes_done - starts)
+        return sums[:, :len(starts)] / counts
+
+    @property
+    def returns(self):
+        return self._per_column(self.return_sums)
+
+    @property
+    def lengths(self):
+        return self._per_column(self.length_sums)
 
     @property
     def steps(self) -> int:
-        """Environment steps (= Q updates) taken by all agents."""
-        return int(self.lengths.sum())
+        """Environment steps (= updates) taken by all agents."""
+        return int(self.length_sums.sum())
 
     @property
     def steps_per_second(self) -> float:
@@ -68,35 +133,51 @@ class Run:
 
     def policy(self) -> np.ndarray:
         """Greedy action per state, int64 (agents, S); ties go to the first maximum."""
-        return self.q.argmax(axis=2)
+        return self.tables.sum(axis=0).argmax(axis=2)
 
     def final_return(self, fraction: float = 0.1) -> np.ndarray:
-        """Mean return per agent over the last ``fraction`` of the episodes, (agents,)."""
+        """Mean return per agent over the last ``fraction`` of the episodes, (agents,).
+
+        With ``record="every:K"`` whole blocks are averaged (the last blocks
+        covering that fraction); with ``"mean"`` it is the mean of all episodes.
+        """
         fraction = _validate.real("fraction", fraction, 0.0, 1.0, low_open=True)
-        k = max(1, int(round(self.n_episodes * fraction)))
-        return self.returns[:, -k:].mean(axis=1)
+        if self.record == "none":
+            raise ValueError("final_return needs recorded returns; this run used record='none'")
+        done, stride = self.episodes_done, self.record_stride
+        wanted = max(1, int(round(done * fraction)))
+        n_columns = -(-done // stride)
+        first = max(0, n_columns - -(-wanted // stride))
+        counts = np.minimum(stride, done - np.arange(first, n_columns) * stride)
+        return self.return_sums[:, first:n_columns].sum(axis=1) / counts.sum()
 
     def evaluate(self, episodes: int = 1000, seed: int = 0) -> np.ndarray:
         """Mean return per agent of the greedy policy (ties at random), (agents,).
 
-        Same environment and time limit as training; the kernels run it with
+        Same environment and time limit as training; run in the kernels with
         evaluation streams derived from ``seed`` (independent of training).
         """
         episodes = _validate.count("episodes", episodes)
         seed = _validate.seed(seed)
-        return evaluate_greedy(self.env, self.q, episodes, seed, self.max_steps)
+        out = np.empty(self.n_agents)
+        streams = agent_streams(seed ^ EVALUATION_DOMAIN, self.n_agents)
+        _episodes.evaluate_greedy(self.tables, streams, self.env.kernel_arrays(), episodes,
+                                  self.max_steps, self.env.n_actions, self.env.n_outcomes,
+                                  ALGORITHMS[self.algorithm], out)
+        return out
+
+    def to_vec_qtable(self):
+        """A VecQTable holding these tables, streams and hyperparameters (copies),
+        to keep training or to step by hand."""
+        from .qtable import VecQTable
+
+        return VecQTable.from_run(self)
 
     def __repr__(self):
-        return (f"<Run: {self.n_agents} agents x {self.n_episodes} episodes on {self.env.name}, "
-                f"mean final return {self.final_return().mean():.4g}>")
-
-
-def evaluate_greedy(env, q, episodes, seed, max_steps) -> np.ndarray:
-    out = np.empty(q.shape[0])
-    streams = agent_streams(seed ^ EVALUATION_DOMAIN, q.shape[0])
-    _episodes.evaluate_greedy(q, streams, env.kernel_arrays(), episodes, max_steps,
-                              env.n_actions, env.n_outcomes, out)
-    return out
+        tail = "" if self.record == "none" else \
+            f", mean final return {self.final_return().mean():.4g}"
+        return (f"<Run: {self.n_agents} agents x {self.n_episodes} episodes of "
+                f"{self.algorithm} on {self.env.name}{tail}>")
 
 
 def resolve_max_steps(env, max_steps, step_cap) -> int:
@@ -109,8 +190,9 @@ def resolve_max_steps(env, max_steps, step_cap) -> int:
 
 def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", alpha=0.1,
           gamma=0.99, epsilon=0.1, seed: int = 0, max_steps: int | None = None,
-          q_init=0.0, step_cap: int = DEFAULT_STEP_CAP, chunk_episodes: int | None = None,
-          progress=False, stream_ids=None) -> Run:
+          exploration: str = "epsilon_greedy", temperature=1.0, q_init=0.0,
+          record: str = "episodes", step_cap: int = DEFAULT_STEP_CAP,
+          chunk_episodes: int | None = None, progress=False, stream_ids=None) -> Run:
     """Train ``agents`` independent tabular learners for ``episodes`` episodes each.
 
     Parameters
@@ -119,17 +201,24 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
         e.g. ``fastq.make("FrozenLake8x8-v1")``.
     episodes, agents : int
     algorithm : str
-        ``"q_learning"``.
-    alpha, epsilon : float, float64 (agents,), or a schedule (``fastq.linear`` ...)
-        Step size in (0, 1]; exploration rate in [0, 1].
+        ``"q_learning"`` (default), ``"double_q"``, ``"sarsa"`` or ``"expected_sarsa"``.
+    alpha, epsilon, temperature : float, float64 (agents,), or a schedule
+        Step size in (0, 1]; exploration rate in [0, 1]; softmax temperature > 0.
+        Schedules (``fastq.linear`` ...) are evaluated per episode in the kernels.
     gamma : float or float64 (agents,)
         Discount in [0, 1].
     seed : int
         Agent i's random stream depends on (seed, i) only.
     max_steps : int, optional
         Overrides the environment's time limit (truncation bootstraps).
-    q_init : float or float64 (agents, S, A)
-        Initial Q values.
+    exploration : str
+        ``"epsilon_greedy"`` (ties broken at random) or ``"softmax"`` (Boltzmann,
+        with ``temperature``).
+    q_init : float or float64 (S, A) or (agents, S, A)
+        Initial Q values (e.g. ``run.q`` to warm-start from an earlier run).
+    record : str
+        ``"episodes"`` (every episode), ``"every:K"`` (means of blocks of K),
+        ``"mean"`` (one mean per agent) or ``"none"``: bounds record memory.
     step_cap : int
         Safety cap on episode length when there is no time limit at all
         (e.g. CliffWalking); a capped episode is truncated and a warning says so.
@@ -139,9 +228,8 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
     progress : bool
         Show a tqdm progress bar over chunks (needs tqdm).
     stream_ids : int array (agents,), optional
-        Which stream each agent draws: agent i uses the stream of
-        (seed, stream_ids[i]); default ``arange(agents)``. Sweeps use it so that
-        a config's seed k is agent k of ``train(..., agents=seeds)``.
+        Agent i draws the stream of (seed, stream_ids[i]); default ``arange(agents)``.
+        Sweeps use it so that a config's seed k is agent k of ``train(..., agents=seeds)``.
 
     Returns
     -------
@@ -153,63 +241,63 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
     >>> run.returns.shape
     (64, 2000)
     """
-    env = _check_env(env)
+    env = check_env(env)
     episodes = _validate.count("episodes", episodes)
     agents = _validate.count("agents", agents)
     _validate.choice("algorithm", algorithm, ALGORITHMS)
+    _validate.choice("exploration", exploration, EXPLORATIONS)
     seed = _validate.seed(seed)
     limit = resolve_max_steps(env, max_steps, step_cap)
-    hyper = _episodes.Hyperparameters(
-        alpha=schedules.encode("alpha", alpha, agents, episodes, 0.0, 1.0, low_open=True),
-        epsilon=schedules.encode("epsilon", epsilon, agents, episodes, 0.0, 1.0),
-        gamma=_validate.per_agent("gamma", gamma, agents, 0.0, 1.0),
-    )
-    q = _initial_q(q_init, agents, env)
+    hyper = encode_hyperparameters(agents, episodes, alpha, gamma, epsilon, temperature)
+    parse_record(record, episodes)
+    q = initial_q(q_init, agents, env)
+    tables = np.array(np.broadcast_to(q, (n_tables(algorithm),) + q.shape), order="C")
     if stream_ids is None:
         streams = agent_streams(seed, agents)
     else:
         ids = _validate.index_array("stream_ids", stream_ids, 2**62, shape=(agents,))
         streams = np.concatenate([agent_streams(seed, 1, int(i)) for i in ids])
-    run = Run(env, q, np.zeros((agents, episodes)), np.zeros((agents, episodes), np.int64),
-              streams, seed,
-              dict(algorithm=algorithm, alpha=alpha, gamma=gamma, epsilon=epsilon), limit, 0.0)
-    run_chunks(run, hyper, 0, episodes, chunk_episodes, progress)
+    config = dict(algorithm=algorithm, exploration=exploration, alpha=alpha, gamma=gamma,
+                  epsilon=epsilon, temperature=temperature)
+    run = Run(env, tables, streams, episodes, record, seed, config, limit)
+    run_chunks(run, hyper, chunk_episodes, progress)
     return run
 
 
-def run_chunks(run: Run, hyper, first_episode: int, end_episode: int, chunk_episodes,
-               progress) -> None:
-    """Advance ``run`` (in place) through episodes [first_episode, end_episode)."""
-    env = run.env
+def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False) -> None:
+    """Train ``run`` (in place) through all its episodes, one kernel call per chunk."""
+    env, n_episodes = run.env, run.n_episodes
     chunk = _validate.optional_count("chunk_episodes", chunk_episodes) \
-        or _default_chunk(end_episode - first_episode, progress)
+        or _default_chunk(n_episodes, progress)
     kernel = (_episodes.run_episodes_parallel
               if run.n_agents > _episodes.GROUP_SIZE and numba.get_num_threads() > 1
               else _episodes.run_episodes_serial)
-    bounds = list(range(first_episode, end_episode, chunk)) + [end_episode]
-    bar = _progress_bar(progress, end_episode - first_episode, run.n_agents)
-    done = first_episode
-    # compile or load the kernel before the clock starts (an empty range of episodes)
-    kernel(run.q, run.rng_state, env.kernel_arrays(), hyper, run.returns, run.lengths,
-           first_episode, first_episode, run.max_steps, env.n_actions, env.n_outcomes)
+    codes = (env.n_actions, env.n_outcomes, ALGORITHMS[run.algorithm],
+             EXPLORATIONS[run.config["exploration"]])
+
+    def call(first, end):
+        kernel(run.tables, run.rng_state, env.kernel_arrays(), hyper, run.return_sums,
+               run.length_sums, run.record_stride, first, end, run.max_steps, *codes)
+
+    call(0, 0)  # compile or load the kernel before the clock starts
+    bar = _progress_bar(progress, n_episodes, run.n_agents)
     start = time.perf_counter()
     try:
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            kernel(run.q, run.rng_state, env.kernel_arrays(), hyper, run.returns, run.lengths,
-                   lo, hi, run.max_steps, env.n_actions, env.n_outcomes)
-            done = hi
+        for first in range(0, n_episodes, chunk):
+            end = min(first + chunk, n_episodes)
+            call(first, end)
+            run.episodes_done = end
             if bar is not None:
-                bar.update(hi - lo)
+                bar.update(end - first)
     except KeyboardInterrupt:
-        warnings.warn(f"interrupted: keeping the {done - first_episode} episodes finished "
-                      "(run.returns and run.lengths are cut there)", stacklevel=3)
-        run.returns = run.returns[:, :done]
-        run.lengths = run.lengths[:, :done]
+        warnings.warn(f"interrupted: keeping the {run.episodes_done} episodes finished",
+                      stacklevel=3)
     finally:
         if bar is not None:
             bar.close()
-    run.seconds += time.perf_counter() - start
-    if env.max_steps is None and (run.lengths[:, first_episode:done] >= run.max_steps).any():
+        run.seconds += time.perf_counter() - start
+    if env.max_steps is None and run.record_stride == 1 \
+            and (run.length_sums[:, :run.episodes_done] >= run.max_steps).any():
         warnings.warn(f"some episodes reached the safety cap of {run.max_steps} steps "
                       "(this environment has no time limit) and were truncated; "
                       "raise step_cap or set max_steps", RuntimeWarning, stacklevel=3)
@@ -230,18 +318,18 @@ def _progress_bar(progress, total, n_agents):
     return tqdm(total=total, unit="episode", desc=f"{n_agents} agents")
 
 
-def _check_env(env):
+def check_env(env):
     if not isinstance(env, TabularEnv):
         raise TypeError(f"env must be a fastq TabularEnv (fastq.make(...), "
                         f"TabularEnv.from_arrays(...)); got {type(env).__name__}")
     return env
 
 
-def _initial_q(q_init, agents, env):
+def initial_q(q_init, agents, env):
+    """float64 (agents, S, A) from a number, an (S, A) table or per-agent tables."""
     shape = (agents, env.n_states, env.n_actions)
     if np.ndim(q_init) == 0:
-        value = _validate.real("q_init", q_init, -np.inf, np.inf)
-        return np.full(shape, value)
+        return np.full(shape, _validate.real("q_init", q_init, -np.inf, np.inf))
     q = _validate.real_array("q_init", q_init)
     if q.shape == shape[1:]:
         q = np.broadcast_to(q, shape)

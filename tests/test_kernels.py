@@ -1,14 +1,16 @@
 """Every kernel equals its pure-Python twin in tests/reference, bit for bit."""
 import numpy as np
-from hypothesis import given, strategies as st
+import pytest
+from hypothesis import given, settings, strategies as st
 
 import fastq
-from fastq.engine import EVALUATION_DOMAIN, agent_streams
+from fastq.engine import ALGORITHMS, EVALUATION_DOMAIN, EXPLORATIONS, agent_streams, \
+    encode_hyperparameters
 from fastq.kernels import policy, rng, schedules as kschedules, updates
 from fastq.schedules import encode
 from reference import envs as ref_envs, episodes as ref_episodes, policy as ref_policy
 from reference import rng as ref_rng, schedules as ref_schedules, updates as ref_updates
-from strategies import alphas, epsilons, gammas, mdps, seeds
+from strategies import alphas, epsilons, gammas, mdps, seeds, temperatures
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
 
@@ -56,8 +58,8 @@ rows = st.integers(1, 10).flatmap(
 def test_epsilon_greedy_matches_twin(row, draw, epsilon):
     q_flat = np.array(row)
     threshold = int(epsilon * 4294967296.0)
-    got = policy.epsilon_greedy(q_flat, np.uint64(0), np.uint64(draw), np.uint64(threshold),
-                                len(row))
+    got = policy.epsilon_greedy(q_flat, np.uint64(0), np.uint64(0), np.uint64(draw),
+                                np.uint64(threshold), len(row))
     assert got == ref_policy.epsilon_greedy(row, draw, threshold)
 
 
@@ -92,45 +94,84 @@ def test_thresholds_match_twin(env):
         assert (thresholds[pair, len(twin) - 1:] == 2**32).all()
 
 
+@given(row=rows, draw=st.integers(0, 2**64 - 1), temperature=st.floats(0.01, 100))
+def test_softmax_action_matches_twin(row, draw, temperature):
+    got = policy.softmax_action(np.array(row), np.uint64(0), np.uint64(0), np.uint64(draw),
+                                temperature, len(row))
+    assert got == ref_policy.softmax_action(row, draw, temperature)
+
+
+@given(row=rows, epsilon=st.floats(0, 1), temperature=st.floats(0.01, 100),
+       exploration=st.sampled_from(["epsilon_greedy", "softmax"]))
+def test_expected_value_matches_twin(row, epsilon, temperature, exploration):
+    code = EXPLORATIONS[exploration]
+    got = policy.expected_value(np.array(row), np.uint64(0), len(row), epsilon, temperature, code)
+    assert got == ref_policy.expected_value(row, epsilon, temperature, exploration)
+
+
+@given(row=rows, next_row=rows, r=finite, terminated=st.booleans(), draw=st.integers(0, 2**64 - 1),
+       alpha=st.floats(0, 1, exclude_min=True), gamma=st.floats(0, 1))
+def test_double_q_update_matches_twin(row, next_row, r, terminated, draw, alpha, gamma):
+    n = min(len(row), len(next_row))
+    table_a, table_b = [row[:n], next_row[:n]], [next_row[:n], row[:n]]
+    q_flat = np.array([table_a, table_b]).reshape(-1)
+    td = updates.double_q_update(q_flat, np.uint64(0), n - 1, r, np.uint64(n), terminated,
+                                 alpha, gamma, np.uint64(2 * n), np.uint64(draw), n)
+    twin_a, twin_b = [list(x) for x in table_a], [list(x) for x in table_b]
+    assert td == ref_updates.double_q_update(twin_a, twin_b, 0, n - 1, r, 1, terminated, alpha,
+                                             gamma, draw)
+    assert q_flat.reshape(2, 2, n).tolist() == [twin_a, twin_b]
+
+
 # ---------------------------------------------------------------- whole training runs
 def _twin_alias(env):
     k = env.kernel_arrays()
     return (k.init_state.tolist(), k.init_alias.tolist(), k.init_threshold.tolist())
 
 
+def _twin_tables(run, i):
+    return [[list(row) for row in run.tables[t, i]] for t in range(run.tables.shape[0])]
+
+
+@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
+@pytest.mark.parametrize("exploration", sorted(EXPLORATIONS))
 @given(env=mdps(), n_agents=st.integers(1, 6), episodes=st.integers(1, 12), seed=seeds,
-       alpha=alphas, epsilon=epsilons, gamma=gammas, data=st.data())
-def test_train_matches_twin(env, n_agents, episodes, seed, alpha, epsilon, gamma, data):
+       alpha=alphas, epsilon=epsilons, temperature=temperatures, gamma=gammas, data=st.data())
+@settings(max_examples=15)
+def test_train_matches_twin(algorithm, exploration, env, n_agents, episodes, seed, alpha,
+                            epsilon, temperature, gamma, data):
     gamma_per_agent = data.draw(st.lists(gammas, min_size=n_agents, max_size=n_agents)
                                 | st.just(gamma))
     run = fastq.train(env, episodes=episodes, agents=n_agents, alpha=alpha, epsilon=epsilon,
-                      gamma=np.asarray(gamma_per_agent), seed=seed)
-    alpha_rows = encode("alpha", alpha, n_agents, episodes, 0.0, 1.0, True)
-    epsilon_rows = encode("epsilon", epsilon, n_agents, episodes, 0.0, 1.0)
-    gammas_ = np.broadcast_to(gamma_per_agent, (n_agents,))
+                      gamma=np.asarray(gamma_per_agent), seed=seed, algorithm=algorithm,
+                      exploration=exploration, temperature=temperature)
+    hyper = encode_hyperparameters(n_agents, episodes, alpha, np.asarray(gamma_per_agent),
+                                   epsilon, temperature)
+    n_tables = 2 if algorithm == "double_q" else 1
     for i in range(n_agents):
-        q = [[0.0] * env.n_actions for _ in range(env.n_states)]
+        tables = [[[0.0] * env.n_actions for _ in range(env.n_states)] for _ in range(n_tables)]
         stream = ref_rng.seed_stream(seed, i)
-        returns, lengths = ref_episodes.train_agent(
-            q, stream, env, _twin_alias(env), alpha_rows[i].tolist(), epsilon_rows[i].tolist(),
-            float(gammas_[i]), 0, episodes, env.max_steps)
-        assert run.q[i].tolist() == q
+        rows = dict(alpha=hyper.alpha[i].tolist(), epsilon=hyper.epsilon[i].tolist(),
+                    temperature=hyper.temperature[i].tolist(), gamma=float(hyper.gamma[i]))
+        returns, lengths = ref_episodes.train_agent(tables, stream, env, _twin_alias(env), rows,
+                                                    0, episodes, env.max_steps, algorithm,
+                                                    exploration)
+        assert _twin_tables(run, i) == tables
         assert run.returns[i].tolist() == returns
         assert run.lengths[i].tolist() == lengths
         assert [int(w) for w in run.rng_state[i]] == stream
 
 
+@pytest.mark.parametrize("algorithm", ["q_learning", "double_q"])
 @given(env=mdps(), episodes=st.integers(1, 5), seed=seeds, data=st.data())
-def test_evaluate_matches_twin(env, episodes, seed, data):
+def test_evaluate_matches_twin(algorithm, env, episodes, seed, data):
     n_agents = 3
-    values = data.draw(st.lists(st.sampled_from([0.0, 1.0, 2.0]),
-                                min_size=n_agents * env.n_states * env.n_actions,
-                                max_size=n_agents * env.n_states * env.n_actions))
-    run = fastq.train(env, episodes=1, agents=n_agents, seed=0)
-    run.q[:] = np.reshape(values, run.q.shape)
+    run = fastq.train(env, episodes=1, agents=n_agents, seed=0, algorithm=algorithm)
+    values = data.draw(st.lists(st.sampled_from([0.0, 1.0, 2.0]), min_size=run.tables.size,
+                                max_size=run.tables.size))
+    run.tables[:] = np.reshape(values, run.tables.shape)
     got = run.evaluate(episodes=episodes, seed=seed)
     for i in range(n_agents):
         stream = ref_rng.seed_stream(seed ^ EVALUATION_DOMAIN, i)
-        q = run.q[i].tolist()
-        assert got[i] == ref_episodes.evaluate_agent(q, stream, env, _twin_alias(env),
-                                                     episodes, env.max_steps)
+        assert got[i] == ref_episodes.evaluate_agent(_twin_tables(run, i), stream, env,
+                                                     _twin_alias(env), episodes, env.max_steps)

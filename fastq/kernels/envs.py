@@ -1,14 +1,26 @@
-"""Sampling the tabular environment's outcomes and initial states (KernelEnv arrays)."""
+"""Environment transitions inside the kernels, for tabular and user-function envs.
+
+``env_reset`` and ``env_step`` take the agent's stream as four uint64 words
+and return the advanced words, so the episode loops keep streams in
+registers; they are specialised on the environment's type:
+
+- ``KernelEnv`` (a TabularEnv's arrays): outcomes sampled from 32-bit thresholds;
+- ``KernelFunctionEnv`` (a FunctionEnv): the user's ``@njit`` step and reset,
+  given the stream as a uint64 (4,) array for ``fastq.rng`` to draw from.
+"""
 from typing import NamedTuple
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from ._jit import kernel
-from .rng import MASK32, TWO_32, bounded, next_u64
+from ._stack import stack_empty
+from .rng import MASK32, TWO_32, bounded, xoshiro
 
 
 class KernelEnv(NamedTuple):
-    """The environment as the kernels read it (padded to K outcomes per pair).
+    """A TabularEnv as the kernels read it (padded to K outcomes per pair).
 
     thresholds : uint64 (S*A, max(K-1, 1)); the outcome index is the number of
         thresholds <= a 32-bit uniform; 2**32 marks slots that cannot be
@@ -25,6 +37,13 @@ class KernelEnv(NamedTuple):
     init_state: np.ndarray
     init_alias: np.ndarray
     init_threshold: np.ndarray
+
+
+class KernelFunctionEnv(NamedTuple):
+    """A FunctionEnv as the kernels call it: the user's jitted step and reset."""
+
+    step: object
+    reset: object
 
 
 @kernel
@@ -53,19 +72,72 @@ def initial_state(env, draw):
 
 
 @kernel
-def sample_outcome(env, pair, rng, n_outcomes):
-    """Index of the outcome of (state, action) ``pair``.
-
-    Random draws: one if the pair is stochastic (is_stochastic), else none.
-    """
-    if is_stochastic(env, pair, n_outcomes):
-        return outcome_index(env, pair, next_u64(rng), n_outcomes)
-    return 0
+def tabular_reset(env, w0, w1, w2, w3):
+    """A start state from the alias table; one draw unless there is one start state."""
+    if env.init_state.shape[0] == 1:
+        return np.uint64(env.init_state[0]), w0, w1, w2, w3
+    draw, w0, w1, w2, w3 = xoshiro(w0, w1, w2, w3)
+    return np.uint64(initial_state(env, draw)), w0, w1, w2, w3
 
 
 @kernel
-def sample_initial_state(env, rng):
-    """A start state. Random draws: one unless the initial support is one state."""
-    if env.init_state.shape[0] == 1:
-        return env.init_state[0]
-    return initial_state(env, next_u64(rng))
+def tabular_step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes):
+    """Sample the pair's outcome; one draw if the pair is stochastic, else none."""
+    pair = state * np.uint64(n_actions) + np.uint64(action)
+    o = 0
+    if is_stochastic(env, pair, n_outcomes):
+        draw, w0, w1, w2, w3 = xoshiro(w0, w1, w2, w3)
+        o = outcome_index(env, pair, draw, n_outcomes)
+    return (np.uint64(env.next_state[pair, o]), env.reward[pair, o], env.terminated[pair, o],
+            w0, w1, w2, w3)
+
+
+@kernel
+def function_reset(env, w0, w1, w2, w3):
+    """The user's reset(rng), on the agent's stream."""
+    words = stack_empty(4, np.uint64)
+    words[0], words[1], words[2], words[3] = w0, w1, w2, w3
+    state = env.reset(words)
+    return np.uint64(state), words[0], words[1], words[2], words[3]
+
+
+@kernel
+def function_step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes):
+    """The user's step(state, action, rng), on the agent's stream."""
+    words = stack_empty(4, np.uint64)
+    words[0], words[1], words[2], words[3] = w0, w1, w2, w3
+    next_state, reward, terminated = env.step(np.int64(state), np.int64(action), words)
+    return (np.uint64(next_state), np.float64(reward), bool(terminated),
+            words[0], words[1], words[2], words[3])
+
+
+def env_reset(env, w0, w1, w2, w3):
+    """(start state, w0, w1, w2, w3), specialised on the environment's type."""
+    reset = tabular_reset if isinstance(env, KernelEnv) else function_reset
+    return reset(env, w0, w1, w2, w3)
+
+
+def env_step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes):
+    """(next state, reward, terminated, w0, w1, w2, w3), specialised on the env's type."""
+    step = tabular_step if isinstance(env, KernelEnv) else function_step
+    return step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes)
+
+
+def _is_tabular(env):
+    return isinstance(env, types.BaseNamedTuple) and env.instance_class is KernelEnv
+
+
+@overload(env_reset, jit_options={"cache": True})
+def _env_reset(env, w0, w1, w2, w3):
+    if _is_tabular(env):
+        return lambda env, w0, w1, w2, w3: tabular_reset(env, w0, w1, w2, w3)
+    return lambda env, w0, w1, w2, w3: function_reset(env, w0, w1, w2, w3)
+
+
+@overload(env_step, jit_options={"cache": True})
+def _env_step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes):
+    if _is_tabular(env):
+        return lambda env, state, action, w0, w1, w2, w3, n_actions, n_outcomes: tabular_step(
+            env, state, action, w0, w1, w2, w3, n_actions, n_outcomes)
+    return lambda env, state, action, w0, w1, w2, w3, n_actions, n_outcomes: function_step(
+        env, state, action, w0, w1, w2, w3, n_actions, n_outcomes)

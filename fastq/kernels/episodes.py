@@ -5,6 +5,9 @@ group in turn), so the CPU overlaps their independent dependency chains; the
 parallel driver spreads groups over threads with ``prange``. An agent's
 results depend only on its own inputs and stream, never on the group, the
 thread or the chunk of episodes it ran in.
+
+``q`` holds the agents' tables as float (n_tables, n_agents, S, A): one table,
+or two for Double Q-learning (the second at offset ``second`` in the flat view).
 """
 from typing import NamedTuple
 
@@ -13,181 +16,244 @@ import numpy as np
 
 from ._jit import kernel
 from ._stack import stack_empty
-from .envs import initial_state, is_stochastic, outcome_index, sample_initial_state, \
-    sample_outcome
-from .policy import epsilon_greedy, row_of
-from .rng import next_u64, xoshiro
+from .envs import env_reset, env_step
+from .policy import epsilon_greedy, select_action
+from .rng import xoshiro
 from .schedules import schedule_value
-from .updates import q_learning_update
+from .updates import DOUBLE_Q, EXPECTED_SARSA, Q_LEARNING, SARSA, double_q_update, \
+    expected_sarsa_update, q_learning_update, sarsa_update
 
 GROUP_SIZE = 4
 
 
 class Hyperparameters(NamedTuple):
-    """Per-agent hyperparameters: alpha, epsilon float64 (n_agents, 4) encoded
-    schedules (see schedules.py); gamma float64 (n_agents,)."""
+    """Per-agent hyperparameters: alpha, epsilon, temperature float64 (n_agents, 4)
+    encoded schedules (see schedules.py); gamma float64 (n_agents,)."""
 
     alpha: np.ndarray
     epsilon: np.ndarray
+    temperature: np.ndarray
     gamma: np.ndarray
 
 
 @kernel
-def _epsilon_threshold(hyper, agent, episode):
-    return np.uint64(schedule_value(hyper.epsilon[agent], episode) * 4294967296.0)
+def _second_table(q, algorithm):
+    """Flat distance from table 0 to table 1 (0 unless Double Q-learning)."""
+    if algorithm == DOUBLE_Q:
+        return np.uint64(q.size // 2)
+    return np.uint64(0)
 
 
 @kernel
-def _episodes_one_group(q, rng_state, env, hyper, returns, lengths, first_agent, n_lanes,
-                        first_episode, end_episode, max_steps, n_actions, n_outcomes):
+def _begin_episode(env, hyper, agent, episode, q_flat, table, w0, w1, w2, w3, n_actions,
+                   algorithm, exploration):
+    """An agent's per-episode values, its start state and (SARSA) first action.
+
+    Random draws: the start state (env_reset), then SARSA's first action.
+    """
+    epsilon = schedule_value(hyper.epsilon[agent], episode)
+    threshold = np.uint64(epsilon * 4294967296.0)
+    temperature = schedule_value(hyper.temperature[agent], episode)
+    alpha = schedule_value(hyper.alpha[agent], episode)
+    state, w0, w1, w2, w3 = env_reset(env, w0, w1, w2, w3)
+    action = np.int64(0)
+    if algorithm == SARSA:
+        draw, w0, w1, w2, w3 = xoshiro(w0, w1, w2, w3)
+        action = select_action(q_flat, (table + state) * np.uint64(n_actions), np.uint64(0),
+                               draw, threshold, temperature, n_actions, exploration)
+    return state, action, epsilon, threshold, temperature, alpha, w0, w1, w2, w3
+
+
+@kernel
+def _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_stride,
+                        first_agent, n_lanes, first_episode, end_episode, max_steps,
+                        n_actions, n_outcomes, algorithm, exploration):
     """Run episodes [first_episode, end_episode) of agents first_agent .. +n_lanes.
 
     The agents advance in lockstep, one step each in turn; their per-episode
-    state lives in small stack arrays. Random draws per agent, in order: at
-    each episode start the initial state (if several are possible), then per
-    step the action (one draw, epsilon_greedy) and the outcome (one draw if
-    the pair is stochastic). Mutates q, rng_state, returns, lengths in the
-    agents' rows only.
+    values live in small stack arrays. Random draws per agent, in order: at
+    each episode start those of _begin_episode; then per step the action
+    (one draw; SARSA instead draws the next action after the outcome, unless
+    terminated), the outcome (env_step), and Double Q's coin (one draw).
+    Episode e's return and length are added to column e // record_stride.
+    Mutates q, rng_state, returns, lengths in the agents' rows only.
     """
+    if first_episode >= end_episode:
+        return
     q_flat = q.reshape(q.size)
-    n_states = np.uint64(q.shape[1])
-    random_start = env.init_state.shape[0] > 1
+    n_states = np.uint64(q.shape[2])
+    second = _second_table(q, algorithm)
     w0 = stack_empty(GROUP_SIZE, np.uint64)
     w1 = stack_empty(GROUP_SIZE, np.uint64)
     w2 = stack_empty(GROUP_SIZE, np.uint64)
     w3 = stack_empty(GROUP_SIZE, np.uint64)
-    table = stack_empty(GROUP_SIZE, np.uint64)  # flat offset of the agent's table
+    table = stack_empty(GROUP_SIZE, np.uint64)  # agent * n_states: the table's first row
     state = stack_empty(GROUP_SIZE, np.uint64)
+    action = stack_empty(GROUP_SIZE, np.int64)  # SARSA's next action
     steps = stack_empty(GROUP_SIZE, np.int64)
     episode = stack_empty(GROUP_SIZE, np.int64)
     ret = stack_empty(GROUP_SIZE, np.float64)
-    epsilon_threshold = stack_empty(GROUP_SIZE, np.uint64)
+    epsilon = stack_empty(GROUP_SIZE, np.float64)
+    threshold = stack_empty(GROUP_SIZE, np.uint64)  # epsilon * 2**32
+    temperature = stack_empty(GROUP_SIZE, np.float64)
     alpha = stack_empty(GROUP_SIZE, np.float64)
     gamma = stack_empty(GROUP_SIZE, np.float64)
     n_running = 0
     for g in range(GROUP_SIZE):
         agent = first_agent + g
         episode[g] = end_episode  # lanes beyond n_lanes stay finished
-        if g < n_lanes and first_episode < end_episode:
-            w0[g], w1[g] = rng_state[agent, 0], rng_state[agent, 1]
-            w2[g], w3[g] = rng_state[agent, 2], rng_state[agent, 3]
+        if g < n_lanes:
             table[g] = np.uint64(agent) * n_states
             gamma[g] = hyper.gamma[agent]
             episode[g] = first_episode
-            n_running += 1
-            epsilon_threshold[g] = _epsilon_threshold(hyper, agent, first_episode)
-            alpha[g] = schedule_value(hyper.alpha[agent], first_episode)
             steps[g] = 0
             ret[g] = 0.0
-            state[g] = env.init_state[0]
-            if random_start:
-                draw, w0[g], w1[g], w2[g], w3[g] = xoshiro(w0[g], w1[g], w2[g], w3[g])
-                state[g] = initial_state(env, draw)
+            n_running += 1
+            (state[g], action[g], epsilon[g], threshold[g], temperature[g], alpha[g],
+             w0[g], w1[g], w2[g], w3[g]) = _begin_episode(
+                env, hyper, agent, first_episode, q_flat, table[g], rng_state[agent, 0],
+                rng_state[agent, 1], rng_state[agent, 2], rng_state[agent, 3], n_actions,
+                algorithm, exploration)
     while n_running > 0:
         for g in range(GROUP_SIZE):
             if episode[g] == end_episode:
                 continue
             s = state[g]
             row = (table[g] + s) * np.uint64(n_actions)
-            draw, w0[g], w1[g], w2[g], w3[g] = xoshiro(w0[g], w1[g], w2[g], w3[g])
-            a = epsilon_greedy(q_flat, row, draw, epsilon_threshold[g], n_actions)
-            pair = s * np.uint64(n_actions) + np.uint64(a)
-            o = 0
-            if is_stochastic(env, pair, n_outcomes):
+            if algorithm == SARSA:
+                a = action[g]
+            else:
                 draw, w0[g], w1[g], w2[g], w3[g] = xoshiro(w0[g], w1[g], w2[g], w3[g])
-                o = outcome_index(env, pair, draw, n_outcomes)
-            s_next = np.uint64(env.next_state[pair, o])
-            r = env.reward[pair, o]
-            terminated = env.terminated[pair, o]
-            q_learning_update(q_flat, row, a, r, (table[g] + s_next) * np.uint64(n_actions),
-                              terminated, alpha[g], gamma[g], n_actions)
+                a = select_action(q_flat, row, second, draw, threshold[g], temperature[g],
+                                  n_actions, exploration)
+            s_next, r, terminated, w0[g], w1[g], w2[g], w3[g] = env_step(
+                env, s, a, w0[g], w1[g], w2[g], w3[g], n_actions, n_outcomes)
+            next_row = (table[g] + s_next) * np.uint64(n_actions)
+            if algorithm == Q_LEARNING:
+                q_learning_update(q_flat, row, a, r, next_row, terminated, alpha[g], gamma[g],
+                                  n_actions)
+            elif algorithm == DOUBLE_Q:
+                draw, w0[g], w1[g], w2[g], w3[g] = xoshiro(w0[g], w1[g], w2[g], w3[g])
+                double_q_update(q_flat, row, a, r, next_row, terminated, alpha[g], gamma[g],
+                                second, draw, n_actions)
+            elif algorithm == SARSA:
+                a_next = np.int64(0)
+                if not terminated:
+                    draw, w0[g], w1[g], w2[g], w3[g] = xoshiro(w0[g], w1[g], w2[g], w3[g])
+                    a_next = select_action(q_flat, next_row, second, draw, threshold[g],
+                                           temperature[g], n_actions, exploration)
+                sarsa_update(q_flat, row, a, r, next_row, a_next, terminated, alpha[g],
+                             gamma[g])
+                action[g] = a_next
+            elif algorithm == EXPECTED_SARSA:
+                expected_sarsa_update(q_flat, row, a, r, next_row, terminated, alpha[g],
+                                      gamma[g], epsilon[g], temperature[g], n_actions,
+                                      exploration)
             steps[g] += 1
             ret[g] += r
             state[g] = s_next
             if terminated or steps[g] >= max_steps:
                 agent = first_agent + g
                 e = episode[g]
-                returns[agent, e] = ret[g]
-                lengths[agent, e] = steps[g]
+                returns[agent, e // record_stride] += ret[g]
+                lengths[agent, e // record_stride] += steps[g]
                 episode[g] = e + 1
                 steps[g] = 0
                 ret[g] = 0.0
                 if e + 1 == end_episode:
                     n_running -= 1
-                    rng_state[agent, 0], rng_state[agent, 1] = w0[g], w1[g]
-                    rng_state[agent, 2], rng_state[agent, 3] = w2[g], w3[g]
                 else:
-                    epsilon_threshold[g] = _epsilon_threshold(hyper, agent, e + 1)
-                    alpha[g] = schedule_value(hyper.alpha[agent], e + 1)
-                    state[g] = env.init_state[0]
-                    if random_start:
-                        draw, w0[g], w1[g], w2[g], w3[g] = xoshiro(w0[g], w1[g], w2[g], w3[g])
-                        state[g] = initial_state(env, draw)
+                    (state[g], action[g], epsilon[g], threshold[g], temperature[g], alpha[g],
+                     w0[g], w1[g], w2[g], w3[g]) = _begin_episode(
+                        env, hyper, agent, e + 1, q_flat, table[g], w0[g], w1[g], w2[g],
+                        w3[g], n_actions, algorithm, exploration)
+    for g in range(n_lanes):
+        agent = first_agent + g
+        rng_state[agent, 0], rng_state[agent, 1] = w0[g], w1[g]
+        rng_state[agent, 2], rng_state[agent, 3] = w2[g], w3[g]
 
 
 @kernel
-def _run_groups(q, rng_state, env, hyper, returns, lengths, group, first_episode,
-                end_episode, max_steps, n_actions, n_outcomes):
+def _run_group(q, rng_state, env, hyper, returns, lengths, record_stride, group,
+               first_episode, end_episode, max_steps, n_actions, n_outcomes, algorithm,
+               exploration):
     first = group * GROUP_SIZE
-    _episodes_one_group(q, rng_state, env, hyper, returns, lengths, first,
-                        min(GROUP_SIZE, q.shape[0] - first), first_episode, end_episode,
-                        max_steps, n_actions, n_outcomes)
+    _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_stride, first,
+                        min(GROUP_SIZE, q.shape[1] - first), first_episode, end_episode,
+                        max_steps, n_actions, n_outcomes, algorithm, exploration)
 
 
 @kernel
-def run_episodes_serial(q, rng_state, env, hyper, returns, lengths, first_episode,
-                        end_episode, max_steps, n_actions, n_outcomes):
-    """Train every agent (q: (n_agents, S, A)) for episodes [first_episode, end_episode).
+def run_episodes_serial(q, rng_state, env, hyper, returns, lengths, record_stride,
+                        first_episode, end_episode, max_steps, n_actions, n_outcomes,
+                        algorithm, exploration):
+    """Train every agent for episodes [first_episode, end_episode).
 
-    n_actions and n_outcomes are compile-time constants (one specialisation
-    per environment shape). returns, lengths: (n_agents, >= end_episode).
+    n_actions, n_outcomes, algorithm and exploration are compile-time
+    constants (one specialisation per environment shape and rule).
     """
     numba.literally(n_actions)
     numba.literally(n_outcomes)
-    for group in range((q.shape[0] + GROUP_SIZE - 1) // GROUP_SIZE):
-        _run_groups(q, rng_state, env, hyper, returns, lengths, group, first_episode,
-                    end_episode, max_steps, n_actions, n_outcomes)
+    numba.literally(algorithm)
+    numba.literally(exploration)
+    for group in range((q.shape[1] + GROUP_SIZE - 1) // GROUP_SIZE):
+        _run_group(q, rng_state, env, hyper, returns, lengths, record_stride, group,
+                   first_episode, end_episode, max_steps, n_actions, n_outcomes, algorithm,
+                   exploration)
 
 
 @kernel(parallel=True)
-def run_episodes_parallel(q, rng_state, env, hyper, returns, lengths, first_episode,
-                          end_episode, max_steps, n_actions, n_outcomes):
+def run_episodes_parallel(q, rng_state, env, hyper, returns, lengths, record_stride,
+                          first_episode, end_episode, max_steps, n_actions, n_outcomes,
+                          algorithm, exploration):
     """run_episodes_serial with groups of agents spread over threads (prange)."""
     numba.literally(n_actions)
     numba.literally(n_outcomes)
-    for group in numba.prange((q.shape[0] + GROUP_SIZE - 1) // GROUP_SIZE):
-        _run_groups(q, rng_state, env, hyper, returns, lengths, group, first_episode,
-                    end_episode, max_steps, n_actions, n_outcomes)
+    numba.literally(algorithm)
+    numba.literally(exploration)
+    for group in numba.prange((q.shape[1] + GROUP_SIZE - 1) // GROUP_SIZE):
+        _run_group(q, rng_state, env, hyper, returns, lengths, record_stride, group,
+                   first_episode, end_episode, max_steps, n_actions, n_outcomes, algorithm,
+                   exploration)
 
 
 @kernel
-def _evaluate_one_agent(q, rng, env, agent, n_episodes, max_steps, n_actions, n_outcomes):
+def _evaluate_one_agent(q, rng_state, env, agent, n_episodes, max_steps, n_actions,
+                        n_outcomes, algorithm):
     """Mean return of the greedy policy (ties at random) over n_episodes.
 
-    Random draws, in order: initial state, then per step the action (one
-    draw, epsilon 0) and the outcome.
+    Random draws, in order: per episode the start state, then per step the
+    action (one draw, epsilon 0) and the outcome.
     """
     q_flat = q.reshape(q.size)
+    second = _second_table(q, algorithm)
+    table = np.uint64(agent) * np.uint64(q.shape[2])
+    w0, w1, w2, w3 = rng_state[agent, 0], rng_state[agent, 1], rng_state[agent, 2], \
+        rng_state[agent, 3]
     total = 0.0
     for _ in range(n_episodes):
-        s = sample_initial_state(env, rng)
+        s, w0, w1, w2, w3 = env_reset(env, w0, w1, w2, w3)
         for _ in range(max_steps):
-            a = epsilon_greedy(q_flat, row_of(q, agent, s), next_u64(rng), np.uint64(0),
-                               n_actions)
-            pair = s * n_actions + a
-            o = sample_outcome(env, pair, rng, n_outcomes)
-            total += env.reward[pair, o]
-            if env.terminated[pair, o]:
+            draw, w0, w1, w2, w3 = xoshiro(w0, w1, w2, w3)
+            a = epsilon_greedy(q_flat, (table + s) * np.uint64(n_actions), second, draw,
+                               np.uint64(0), n_actions)
+            s, r, terminated, w0, w1, w2, w3 = env_step(env, s, a, w0, w1, w2, w3, n_actions,
+                                                        n_outcomes)
+            total += r
+            if terminated:
                 break
-            s = env.next_state[pair, o]
+    rng_state[agent, 0], rng_state[agent, 1] = w0, w1
+    rng_state[agent, 2], rng_state[agent, 3] = w2, w3
     return total / n_episodes
 
 
 @kernel(parallel=True)
-def evaluate_greedy(q, rng_state, env, n_episodes, max_steps, n_actions, n_outcomes, out):
+def evaluate_greedy(q, rng_state, env, n_episodes, max_steps, n_actions, n_outcomes,
+                    algorithm, out):
     """out[i] = mean greedy return of agent i (rng_state: the evaluation streams)."""
     numba.literally(n_actions)
     numba.literally(n_outcomes)
-    for agent in numba.prange(q.shape[0]):
-        out[agent] = _evaluate_one_agent(q, rng_state[agent], env, agent, n_episodes,
-                                         max_steps, n_actions, n_outcomes)
+    numba.literally(algorithm)
+    for agent in numba.prange(q.shape[1]):
+        out[agent] = _evaluate_one_agent(q, rng_state, env, agent, n_episodes, max_steps,
+                                         n_actions, n_outcomes, algorithm)

@@ -1,10 +1,18 @@
-"""Action selection on one agent's Q row (rows are addressed in a flat view of q)."""
+"""Action selection on one agent's Q row.
+
+Rows are addressed in a flat view of the tables: ``row`` is the index of
+Q(s, 0), and ``second`` the distance to the same entry of the second table
+(Double Q-learning acts on the sum of both; 0 means one table).
+"""
 import numpy as np
 
 from ._jit import kernel
-from .rng import MASK32, bounded, next_u64
+from .rng import MASK32, bounded
 
+EPSILON_GREEDY = 0
+SOFTMAX = 1
 LUT_ACTIONS = 8  # rows of up to 8 actions break ties through lookup tables
+INV_2_53 = 1.0 / 9007199254740992.0
 
 
 def _tie_tables(width):
@@ -22,33 +30,39 @@ POPCOUNT, KTH = _tie_tables(LUT_ACTIONS)
 
 
 @kernel
-def row_max(q_flat, row, n_actions):
-    """max_a Q(row, a), where row = (agent * n_states + state) * n_actions."""
-    best = q_flat[row]
+def action_value(q_flat, row, second, a):
+    """Q(s, a), or Q_A(s, a) + Q_B(s, a) when ``second`` != 0."""
+    i = row + np.uint64(a)
+    if second == 0:
+        return q_flat[i]
+    return q_flat[i] + q_flat[i + second]
+
+
+@kernel
+def row_max(q_flat, row, second, n_actions):
+    """max_a of action_value."""
+    best = action_value(q_flat, row, second, 0)
     for a in range(1, n_actions):
-        best = max(best, q_flat[row + np.uint64(a)])
+        best = max(best, action_value(q_flat, row, second, a))
     return best
 
 
 @kernel
-def greedy_action(q_flat, row, u32, n_actions):
+def greedy_action(q_flat, row, second, u32, n_actions):
     """The k-th maximal action of the row, k = bounded(u32, number of ties).
 
     Ties are broken uniformly at random (not np.argmax's first index, which
     biases every zero-initialised table).
     """
-    best = row_max(q_flat, row, n_actions)
+    best = row_max(q_flat, row, second, n_actions)
     if n_actions <= LUT_ACTIONS:
         mask = np.uint64(0)
         for a in range(n_actions):
-            mask |= np.uint64(q_flat[row + np.uint64(a)] == best) << np.uint64(a)
+            mask |= np.uint64(action_value(q_flat, row, second, a) == best) << np.uint64(a)
         return np.int64(KTH[mask, bounded(u32, POPCOUNT[mask])])
-    n_ties = 0
+    k = bounded(u32, count_ties(q_flat, row, second, best, n_actions))
     for a in range(n_actions):
-        n_ties += q_flat[row + np.uint64(a)] == best
-    k = bounded(u32, n_ties)
-    for a in range(n_actions):
-        if q_flat[row + np.uint64(a)] == best:
+        if action_value(q_flat, row, second, a) == best:
             if k == 0:
                 return np.int64(a)
             k -= 1
@@ -56,28 +70,78 @@ def greedy_action(q_flat, row, u32, n_actions):
 
 
 @kernel
-def epsilon_greedy(q_flat, row, draw, epsilon_threshold, n_actions):
+def count_ties(q_flat, row, second, best, n_actions):
+    n_ties = 0
+    for a in range(n_actions):
+        n_ties += action_value(q_flat, row, second, a) == best
+    return n_ties
+
+
+@kernel
+def softmax_weights_sum(q_flat, row, second, temperature, n_actions):
+    """(max, sum of exp((Q(s,a) - max) / temperature)) over the row."""
+    best = row_max(q_flat, row, second, n_actions)
+    total = 0.0
+    for a in range(n_actions):
+        total += np.exp((action_value(q_flat, row, second, a) - best) / temperature)
+    return best, total
+
+
+@kernel
+def softmax_action(q_flat, row, second, draw, temperature, n_actions):
+    """Boltzmann exploration: P(a) proportional to exp(Q(s,a) / temperature).
+
+    One draw: its top 53 bits make a uniform u; the action is the first whose
+    cumulative weight exceeds u times the total.
+    """
+    best, total = softmax_weights_sum(q_flat, row, second, temperature, n_actions)
+    target = np.float64(draw >> np.uint64(11)) * INV_2_53 * total
+    cumulative = 0.0
+    for a in range(n_actions):
+        cumulative += np.exp((action_value(q_flat, row, second, a) - best) / temperature)
+        if target < cumulative:
+            return np.int64(a)
+    return np.int64(n_actions - 1)
+
+
+@kernel
+def epsilon_greedy(q_flat, row, second, draw, epsilon_threshold, n_actions):
     """Epsilon-greedy from one 64-bit draw.
 
-    Random draws: ``draw`` low 32 bits < epsilon_threshold (= epsilon * 2**32)
-    explores; the high 32 bits then pick the random action, or else the tie.
+    The low 32 bits < epsilon_threshold (= epsilon * 2**32) explore; the high
+    32 bits then pick the random action, or else the tie.
     """
     u32 = draw >> np.uint64(32)
     if (draw & MASK32) < epsilon_threshold:
         return np.int64(bounded(u32, n_actions))
-    return greedy_action(q_flat, row, u32, n_actions)
+    return greedy_action(q_flat, row, second, u32, n_actions)
 
 
 @kernel
-def row_of(q, agent, state):
-    """Flat index of Q(agent, state, 0) in ``q.reshape(-1)``."""
-    return np.uint64((agent * q.shape[1] + state) * q.shape[2])
+def select_action(q_flat, row, second, draw, epsilon_threshold, temperature, n_actions,
+                  exploration):
+    """The behaviour policy's action from one draw (epsilon-greedy or softmax)."""
+    if exploration == SOFTMAX:
+        return softmax_action(q_flat, row, second, draw, temperature, n_actions)
+    return epsilon_greedy(q_flat, row, second, draw, epsilon_threshold, n_actions)
 
 
 @kernel
-def choose_actions(q, rng_state, states, epsilon_threshold, n_actions, actions):
-    """actions[i] = epsilon-greedy action of agent i in states[i]; one draw per agent."""
-    q_flat = q.reshape(q.size)
-    for i in range(states.shape[0]):
-        actions[i] = epsilon_greedy(q_flat, row_of(q, i, states[i]), next_u64(rng_state[i]),
-                                    epsilon_threshold[i], n_actions)
+def expected_value(q_flat, row, n_actions, epsilon, temperature, exploration):
+    """E_pi[Q(s, A)] under the agent's own behaviour policy (one table).
+
+    Epsilon-greedy: epsilon * mean_a Q(s, a) + (1 - epsilon) * max_a Q(s, a)
+    (the tied maxima share the greedy mass and all equal the max).
+    Softmax: sum_a exp((Q(s,a) - max) / T) Q(s, a) / sum_a exp((Q(s,a) - max) / T).
+    """
+    if exploration == SOFTMAX:
+        best, total = softmax_weights_sum(q_flat, row, 0, temperature, n_actions)
+        weighted = 0.0
+        for a in range(n_actions):
+            value = q_flat[row + np.uint64(a)]
+            weighted += np.exp((value - best) / temperature) * value
+        return weighted / total
+    total = 0.0
+    for a in range(n_actions):
+        total += q_flat[row + np.uint64(a)]
+    return epsilon * (total / n_actions) + (1.0 - epsilon) * row_max(q_flat, row, 0, n_actions)

@@ -1,51 +1,79 @@
 """Twin of fastq/kernels/episodes.py: one agent, one episode after another."""
 from .envs import outcome, sample_initial_state, sample_outcome
-from .policy import epsilon_greedy
+from .policy import epsilon_greedy, select_action
 from .rng import next_u64
 from .schedules import schedule_value
-from .updates import q_learning_update
+from .updates import double_q_update, expected_sarsa_update, q_learning_update, sarsa_update
 
 
-def train_agent(q, rng, env, alias, alpha_schedule, epsilon_schedule, gamma, first_episode,
-                end_episode, max_steps):
-    """Q-learning episodes [first_episode, end_episode) of one agent.
+def action_values(tables, s):
+    """The values the agent acts on: its table's row, or the sum of Double Q's two."""
+    if len(tables) == 1:
+        return tables[0][s]
+    return [x + y for x, y in zip(tables[0][s], tables[1][s])]
 
-    q: list of rows, rng: list of 4 ints (both mutated). Returns (returns, lengths).
+
+def train_agent(tables, rng, env, alias, hyper, first_episode, end_episode, max_steps,
+                algorithm="q_learning", exploration="epsilon_greedy"):
+    """Episodes [first_episode, end_episode) of one agent.
+
+    tables: list of one (two for double_q) Q tables as lists of rows; rng: list
+    of 4 ints (both mutated). hyper: dict of schedule rows alpha, epsilon,
+    temperature and the float gamma. Returns (returns, lengths).
     """
-    n_actions = len(q[0])
+    gamma = hyper["gamma"]
+    q = tables[0]
     returns, lengths = [], []
     for episode in range(first_episode, end_episode):
-        epsilon_threshold = int(schedule_value(epsilon_schedule, episode) * 4294967296.0)
-        alpha = schedule_value(alpha_schedule, episode)
+        epsilon = schedule_value(hyper["epsilon"], episode)
+        threshold = int(epsilon * 4294967296.0)
+        temperature = schedule_value(hyper["temperature"], episode)
+        alpha = schedule_value(hyper["alpha"], episode)
         s = sample_initial_state(alias, rng)
+        if algorithm == "sarsa":
+            a = select_action(q[s], next_u64(rng), threshold, temperature, exploration)
         total, steps = 0.0, 0
         while True:
-            a = epsilon_greedy(q[s], next_u64(rng), epsilon_threshold)
-            pair = s * n_actions + a
+            if algorithm != "sarsa":
+                a = select_action(action_values(tables, s), next_u64(rng), threshold,
+                                  temperature, exploration)
+            pair = s * env.n_actions + a
             s_next, r, terminated = outcome(env, pair, sample_outcome(env, pair, rng))
-            q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma)
+            if algorithm == "q_learning":
+                q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma)
+            elif algorithm == "double_q":
+                double_q_update(tables[0], tables[1], s, a, r, s_next, terminated, alpha, gamma,
+                                next_u64(rng))
+            elif algorithm == "sarsa":
+                a_next = 0
+                if not terminated:
+                    a_next = select_action(q[s_next], next_u64(rng), threshold, temperature,
+                                           exploration)
+                sarsa_update(q, s, a, r, s_next, a_next, terminated, alpha, gamma)
+                a = a_next
+            else:
+                expected_sarsa_update(q, s, a, r, s_next, terminated, alpha, gamma, epsilon,
+                                      temperature, exploration)
             steps += 1
             total += r
+            s = s_next
             if terminated or steps >= max_steps:
                 break
-            s = s_next
         returns.append(total)
         lengths.append(steps)
     return returns, lengths
 
 
-def evaluate_agent(q, rng, env, alias, n_episodes, max_steps):
+def evaluate_agent(tables, rng, env, alias, n_episodes, max_steps):
     """Mean return of the greedy policy (epsilon 0: the draw still picks ties)."""
-    n_actions = len(q[0])
     total = 0.0
     for _ in range(n_episodes):
         s = sample_initial_state(alias, rng)
         for _ in range(max_steps):
-            a = epsilon_greedy(q[s], next_u64(rng), 0)
-            pair = s * n_actions + a
-            s_next, r, terminated = outcome(env, pair, sample_outcome(env, pair, rng))
+            a = epsilon_greedy(action_values(tables, s), next_u64(rng), 0)
+            pair = s * env.n_actions + a
+            s, r, terminated = outcome(env, pair, sample_outcome(env, pair, rng))
             total += r
             if terminated:
                 break
-            s = s_next
     return total / n_episodes

@@ -1,10 +1,38 @@
-"""Twin of fastq/kernels/updates.py: the Bellman updates of Sutton & Barto."""
+"""Twin of fastq/kernels/updates.py: the Bellman updates of Sutton & Barto (chapter 6).
+
+Tables are lists of rows (lists), mutated in place; each update returns the TD error.
+"""
+from .policy import expected_value, greedy_action
+from .rng import MASK32
 
 
-def q_learning_update(q, state, action, reward, next_state, terminated, alpha, gamma):
-    """q: list of rows (lists), mutated. Returns the TD error."""
-    discount = 0.0 if terminated else gamma
-    target = reward + discount * max(q[next_state])
-    td_error = target - q[state][action]
-    q[state][action] = q[state][action] + alpha * td_error
+def _apply(q, s, a, target, alpha):
+    td_error = target - q[s][a]
+    q[s][a] = q[s][a] + alpha * td_error
     return td_error
+
+
+def q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma):
+    discount = 0.0 if terminated else gamma
+    return _apply(q, s, a, r + discount * max(q[s_next]), alpha)
+
+
+def sarsa_update(q, s, a, r, s_next, a_next, terminated, alpha, gamma):
+    discount = 0.0 if terminated else gamma
+    return _apply(q, s, a, r + discount * q[s_next][a_next], alpha)
+
+
+def expected_sarsa_update(q, s, a, r, s_next, terminated, alpha, gamma, epsilon, temperature,
+                          exploration):
+    discount = 0.0 if terminated else gamma
+    expected = expected_value(q[s_next], epsilon, temperature, exploration)
+    return _apply(q, s, a, r + discount * expected, alpha)
+
+
+def double_q_update(q_a, q_b, s, a, r, s_next, terminated, alpha, gamma, draw):
+    """A coin (low 32 bits of the draw) picks the learning table; the other evaluates
+    the learner's argmax at s' (ties by the high 32 bits)."""
+    learner, evaluator = (q_a, q_b) if (draw & MASK32) < (1 << 31) else (q_b, q_a)
+    discount = 0.0 if terminated else gamma
+    best = greedy_action(learner[s_next], draw >> 32)
+    return _apply(learner, s, a, r + discount * evaluator[s_next][best], alpha)
