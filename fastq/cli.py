@@ -154,7 +154,10 @@ def save_run(run, path, meta: dict | None = None, arrays: dict | None = None) ->
         "episodes": run.n_episodes,
         "seed": run.seed,
         "algorithm": run.config.get("algorithm"),
-        "hyperparameters": {k: to_spec(v) for k, v in run.config.items() if k != "algorithm"},
+        "exploration": run.config.get("exploration"),
+        "hyperparameters": {k: to_spec(v) for k, v in run.config.items()
+                            if k in ("alpha", "gamma", "epsilon")},
+        "temperature": to_spec(run.config.get("temperature")),
         "steps": run.steps,
         "seconds": run.seconds,
     }

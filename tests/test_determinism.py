@@ -66,23 +66,20 @@ def test_chunked_equals_unchunked(env, episodes, chunk, seed, epsilon):
     assert _digest(whole) == _digest(chunked)
 
 
-def test_serial_equals_parallel_driver():
-    from fastq.engine import agent_streams
+@pytest.mark.parametrize("algorithm", ["q_learning", "double_q", "sarsa", "expected_sarsa"])
+def test_serial_equals_parallel_driver(algorithm):
+    from fastq.engine import ALGORITHMS, agent_streams, encode_hyperparameters
     from fastq.kernels import episodes as k
 
     env = fastq.make("FrozenLake8x8-v1")
-    ref = fastq.train(env, episodes=25, agents=13, seed=11)
-    hyper = k.Hyperparameters(np.tile([0, 0.1, 0.1, 0], (13, 1)),
-                              np.tile([0, 0.1, 0.1, 0], (13, 1)), np.full(13, 0.99))
-    outs = []
+    ref = fastq.train(env, episodes=25, agents=13, seed=11, algorithm=algorithm)
+    hyper = encode_hyperparameters(13, 25, 0.1, 0.99, 0.1, 1.0)
     for driver in (k.run_episodes_serial, k.run_episodes_parallel):
-        q = np.zeros((13, 64, 4))
-        state = agent_streams(11, 13)
+        tables = np.zeros_like(ref.tables)
         returns, lengths = np.zeros((13, 25)), np.zeros((13, 25), np.int64)
-        driver(q, state, env.kernel_arrays(), hyper, returns, lengths, 0, 25, 200, 4, 3)
-        outs.append((q, returns, lengths))
-    for q, returns, lengths in outs:
-        np.testing.assert_array_equal(q, ref.q)
+        driver(tables, agent_streams(11, 13), env.kernel_arrays(), hyper, returns, lengths, 1,
+               0, 25, 200, 4, 3, ALGORITHMS[algorithm], 0)
+        np.testing.assert_array_equal(tables, ref.tables)
         np.testing.assert_array_equal(returns, ref.returns)
 
 

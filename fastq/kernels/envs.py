@@ -127,14 +127,14 @@ def _is_tabular(env):
     return isinstance(env, types.BaseNamedTuple) and env.instance_class is KernelEnv
 
 
-@overload(env_reset, jit_options={"cache": True})
+@overload(env_reset, prefer_literal=True)
 def _env_reset(env, w0, w1, w2, w3):
     if _is_tabular(env):
         return lambda env, w0, w1, w2, w3: tabular_reset(env, w0, w1, w2, w3)
     return lambda env, w0, w1, w2, w3: function_reset(env, w0, w1, w2, w3)
 
 
-@overload(env_step, jit_options={"cache": True})
+@overload(env_step, prefer_literal=True)
 def _env_step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes):
     if _is_tabular(env):
         return lambda env, state, action, w0, w1, w2, w3, n_actions, n_outcomes: tabular_step(
