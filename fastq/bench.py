@@ -243,14 +243,28 @@ def calibrate_episodes(env, agents: int, seconds: float, dtype=None) -> int:
     learning phase of the final size is the one timed.
     """
     episodes = 1
-    run = train_once(env, episodes, agents, dtype)
+    train_once(env, episodes, agents, dtype)  # compile or load
     while True:
         run = train_once(env, episodes, agents, dtype)
-        if run.seconds >= 0.4 * seconds:
+        seconds_taken = run.seconds
+        del run  # never hold two runs' tables at once (100,000 agents: GBs each)
+        if seconds_taken >= 0.4 * seconds:
             break
-        grow = 8.0 if run.seconds <= 0 else min(8.0, 1.25 * seconds / run.seconds)
+        grow = 8.0 if seconds_taken <= 0 else min(8.0, 1.25 * seconds / seconds_taken)
         episodes = max(episodes + 1, int(episodes * grow))
-    return max(1, round(episodes * seconds / run.seconds))
+    return max(1, round(episodes * seconds / seconds_taken))
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def measure_fastq(workload: str, agents: int = 1024, threads: int = 1, seconds: float = 1.0,
@@ -270,6 +284,7 @@ def measure_fastq(workload: str, agents: int = 1024, threads: int = 1, seconds: 
                 run = train_once(env, episodes, agents, dtype)
                 walls.append(time.perf_counter() - start)
                 steps = run.steps
+                del run
     return Measurement("fastq", workload, agents, threads, steps, statistics.median(walls),
                        tuple(steps / w for w in walls), np.dtype(dtype or np.float64).name,
                        load.others_cpu)
