@@ -92,10 +92,22 @@ def test_measure_fastq_tiny():
     assert m.dtype == "float64"
 
 
-def test_calibrate_episodes_grows_with_the_budget():
-    env = fastq.make("FrozenLake-v1")
-    assert bench.calibrate_episodes(env, 4, 1e-6) >= 1
-    assert bench.calibrate_episodes(env, 4, 0.02) > bench.calibrate_episodes(env, 4, 1e-6)
+def test_calibrate_episodes_sizes_to_the_budget(monkeypatch):
+    class FakeRun:  # 1 ms per episode, whatever the machine is doing
+        def __init__(self, episodes):
+            self.seconds = episodes * 1e-3
+
+    calls = []
+
+    def fake_train(env, episodes, agents, dtype=None):
+        calls.append(episodes)
+        return FakeRun(episodes)
+
+    monkeypatch.setattr(bench, "train_once", fake_train)
+    assert bench.calibrate_episodes(None, 4, 1.0) == 1000
+    assert calls[0] == 1 and all(b <= 8 * a for a, b in zip(calls[1:], calls[2:]))
+    assert bench.calibrate_episodes(None, 4, 1e-6) == 1
+    assert bench.calibrate_episodes(fastq.make("FrozenLake-v1"), 4, 1e-6) >= 1
 
 
 def test_measure_textbook_tiny():
