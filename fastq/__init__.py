@@ -4,8 +4,9 @@ from .engine import Run, train
 from .envs import TabularEnv, make, random_mdp
 from .qtable import QTable, VecQTable
 from .schedules import constant, exponential, linear
+from .sweeps import load_sweep, loguniform, sweep, uniform
 
 __version__ = "0.1.0"
 
 __all__ = ["QTable", "Run", "TabularEnv", "VecQTable", "constant", "exponential", "linear",
-           "make", "random_mdp", "rng", "train"]
+           "load_sweep", "loguniform", "make", "random_mdp", "rng", "sweep", "train", "uniform"]

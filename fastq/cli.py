@@ -389,6 +389,299 @@ def _run_envs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------- sweep
+SWEEP_HELP = """\
+values (--alpha, --gamma, --epsilon, --q-init, --algorithm, --max-steps): one value
+  or a comma-separated list, each a number or a schedule (as for `fastq train`),
+  e.g. --epsilon 0.05,0.1,linear:1,0.05,0.5; repeat a flag to add more values.
+  Options with several values are the grid's axes (the product of all of them).
+random search: --samples N with uniform:LOW,HIGH or loguniform:LOW,HIGH as an
+  option's value draws N configs (seeded by --seed); options with lists stay grid
+  axes, and every grid point gets the same N samples
+output (--out DIR): manifest.json and chunks/ as the sweep runs (--resume
+  continues after a crash or Ctrl-C), table.csv (one row per config x seed),
+  summary.csv (per config: mean, std, 95% CI over seeds); with --plot also
+  figures/curves.png (learning curves of the best configs) and
+  figures/heatmap.png (final return over the first two axes)"""
+
+_DISTRIBUTION_SYNTAX = {"uniform": 2, "loguniform": 2}
+_SCHEDULE_ARGS = {"const": 1, "constant": 1, "linear": 3, "lin": 3, "exp": 3,
+                  "exponential": 3}
+
+
+def parse_values(text: str, kind=float) -> list:
+    """The values of one sweep option: ``"0.05,0.1,linear:1,0.05,0.5"`` ->
+    ``[0.05, 0.1, fastq.linear(1.0, 0.05, over=0.5)]``; ``"loguniform:1e-3,1"`` ->
+    ``[fastq.loguniform(0.001, 1.0)]``. ``kind``: float, int or str (plain values)."""
+    from . import sweeps
+
+    words = [w.strip() for w in text.split(",")]
+    values, i = [], 0
+    while i < len(words):
+        word = words[i]
+        if not word:
+            raise ValueError(f"empty value in {text!r} (values are separated by commas)")
+        name = word.partition(":")[0].strip().lower() if ":" in word else None
+        if name in _DISTRIBUTION_SYNTAX or name in _SCHEDULE_ARGS:
+            n = _DISTRIBUTION_SYNTAX.get(name) or _SCHEDULE_ARGS[name]
+            item = ",".join(words[i:i + n])
+            if name in _DISTRIBUTION_SYNTAX:
+                args = [a.strip() for a in item.partition(":")[2].split(",")]
+                if len(args) != 2:
+                    raise ValueError(f"{item!r}: {name} takes LOW,HIGH (2 numbers)")
+                values.append(getattr(sweeps, name)(*(_finite(a, item) for a in args)))
+            else:
+                values.append(parse_schedule(item))
+            i += n
+            continue
+        if kind is str:
+            values.append(word)
+        elif kind is int:
+            if not re.fullmatch(r"[+-]?\d+", word):
+                raise ValueError(f"{word!r} in {text!r} is not an integer")
+            values.append(int(word))
+        elif ":" in word:
+            values.append(parse_schedule(word))  # unknown kind: parse_schedule explains
+        else:
+            values.append(_finite(word, text))
+        i += 1
+    return values
+
+
+def _values_arg(kind):
+    def parse(text):
+        try:
+            return parse_values(text, kind)
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+# sweep option -> (train keyword, kind of its plain values)
+SWEEP_AXES = {"algorithm": ("algorithm", str), "alpha": ("alpha", float),
+              "gamma": ("gamma", float), "epsilon": ("epsilon", float),
+              "q_init": ("q_init", float), "max_steps": ("max_steps", int)}
+
+
+def _add_sweep_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("env", metavar="ENV",
+                   help="environment id (see `fastq envs`), e.g. FrozenLake8x8-v1")
+    g = p.add_argument_group("environment options (only where the environment takes them)")
+    g.add_argument("--map-name", metavar="4x4|8x8", default=None, help="FrozenLake map")
+    g.add_argument("--slippery", dest="is_slippery", action=argparse.BooleanOptionalAction,
+                   default=None, help="FrozenLake, CliffWalking: slippery moves or not")
+    g.add_argument("--rainy", dest="is_rainy", action=argparse.BooleanOptionalAction,
+                   default=None, help="Taxi: rainy moves may slip sideways")
+    g.add_argument("--step-cap", type=int, metavar="N", default=None,
+                   help="safety cap on episode length for environments without a time limit "
+                        f"(default {DEFAULT_STEP_CAP:,})")
+    s = p.add_argument_group("search space (each: one value, a list, or a distribution)")
+    s.add_argument("--algorithm", type=_values_arg(str), action="append", metavar="NAMES",
+                   help="learning rules (default q_learning)")
+    s.add_argument("--alpha", type=_values_arg(float), action="append", metavar="VALUES",
+                   help="step sizes in (0, 1]: numbers or schedules (default 0.1)")
+    s.add_argument("--gamma", type=_values_arg(float), action="append", metavar="VALUES",
+                   help="discounts in [0, 1] (default 0.99)")
+    s.add_argument("--epsilon", type=_values_arg(float), action="append", metavar="VALUES",
+                   help="exploration rates in [0, 1]: numbers or schedules (default 0.1)")
+    s.add_argument("--q-init", type=_values_arg(float), action="append", metavar="VALUES",
+                   help="initial Q values (default 0)")
+    s.add_argument("--max-steps", type=_values_arg(int), action="append", metavar="N",
+                   help="episode time limits (default: the environment's)")
+    s.add_argument("--samples", type=int, metavar="N", default=None,
+                   help="random search: draw N configs (needs a uniform:/loguniform: value)")
+    t = p.add_argument_group("training")
+    t.add_argument("--seeds", type=int, metavar="N", default=8,
+                   help="agents per config, seed indices 0..N-1 (default 8)")
+    t.add_argument("--episodes", type=int, metavar="N", required=True,
+                   help="training episodes per agent")
+    t.add_argument("--seed", type=int, metavar="S", default=0,
+                   help="the sweep's seed: agents' streams and random search (default 0)")
+    t.add_argument("--chunk-agents", type=int, metavar="N", default=None,
+                   help="agents per chunk, whole configs (default: about 1/16 of the sweep, "
+                        "at least 256)")
+    t.add_argument("--workers", type=int, metavar="N", default=None,
+                   help="run chunks in N local processes (ProcessPoolExecutor)")
+    t.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run chunks on a Dask cluster (scheduler address, e.g. "
+                        "tcp://10.0.0.1:8786; needs dask[distributed])")
+    t.add_argument("--threads", type=int, metavar="N", default=None,
+                   help="Numba threads in this process (default: all, NUMBA_NUM_THREADS)")
+    o = p.add_argument_group("evaluation and output")
+    o.add_argument("--eval-episodes", type=int, metavar="N", default=100,
+                   help="greedy evaluation episodes per agent (default 100; 0 skips)")
+    o.add_argument("--curve", metavar="SPEC", default="auto",
+                   help="learning curves kept: episodes, every:K, running:K, none or auto "
+                        "(default: at most ~100 stride means)")
+    o.add_argument("--out", metavar="DIR", default=None,
+                   help="write manifest, chunks, table.csv and summary.csv to DIR")
+    o.add_argument("--resume", action="store_true",
+                   help="continue the sweep in --out DIR (finished chunks are kept)")
+    o.add_argument("--plot", action="store_true",
+                   help="also write DIR/figures/curves.png and heatmap.png (needs matplotlib)")
+    o.add_argument("--top", type=int, metavar="N", default=5,
+                   help="print the N best configs (default 5)")
+    o.add_argument("--metric", default="final_return",
+                   choices=("final_return", "auc", "eval_return", "success_rate"),
+                   help="what --top and the figures rank by (default final_return)")
+    o.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar (it needs tqdm and goes to stderr)")
+
+
+def _sweep_space(args):
+    """(grid, space, fixed) from the search-space options."""
+    from .sweeps.space import Distribution
+
+    grid, space, fixed = {}, {}, {}
+    for option, (name, _) in SWEEP_AXES.items():
+        given = getattr(args, option)
+        if given is None:
+            continue
+        values = [v for chunk in given for v in chunk]
+        flag = "--" + option.replace("_", "-")
+        if any(isinstance(v, Distribution) for v in values):
+            if len(values) != 1:
+                raise ValueError(f"{flag}: a distribution ({values[0]!r}) must be the "
+                                 "option's only value")
+            if args.samples is None:
+                raise ValueError(f"{flag} {values[0]!r} needs --samples N (random search)")
+            space[name] = values[0]
+        elif len(values) > 1:
+            grid[name] = values
+        else:
+            fixed[name] = values[0]
+    if args.samples is not None and not space:
+        raise ValueError("--samples needs at least one uniform:LOW,HIGH or "
+                         "loguniform:LOW,HIGH value to sample")
+    return grid or None, space or None, fixed
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    import numba
+
+    import fastq
+    from .sweeps.chunk import has_goal
+
+    given = {k: getattr(args, k) for k in ENV_OPTIONS if getattr(args, k) is not None}
+    accepted = env_options(args.env)
+    for key in given:
+        if key not in accepted:
+            takes = ", ".join(ENV_OPTIONS[k] for k in accepted) or "none of these options"
+            raise ValueError(f"{args.env} does not take {ENV_OPTIONS[key]} "
+                             f"(it takes: {takes})")
+    if args.plot and args.out is None:
+        raise ValueError("--plot needs --out DIR (where the figures go)")
+    if args.resume and args.out is None:
+        raise ValueError("--resume needs --out DIR (the sweep to continue)")
+    if args.top < 0:
+        raise ValueError(f"--top must be >= 0; got {args.top}")
+    if args.workers is not None and args.dask is not None:
+        raise ValueError("give --workers or --dask, not both")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1; got {args.workers}")
+    grid, space, fixed = _sweep_space(args)
+    if args.step_cap is not None:
+        fixed["step_cap"] = args.step_cap
+    env = fastq.make(args.env, **given)
+    if args.metric == "success_rate" and not has_goal(env):
+        raise ValueError(f"--metric success_rate: {args.env} has no goal (success_rate is "
+                         "measured where rewards are >= 0 and positive only on termination)")
+    threads = _check_threads(args.threads)
+    previous_threads = numba.get_num_threads()
+    executor, closers = _sweep_executor(args)
+    try:
+        if threads is not None:
+            numba.set_num_threads(threads)
+        res = fastq.sweep(env, grid, space=space, samples=args.samples, seeds=args.seeds,
+                          episodes=args.episodes, seed=args.seed,
+                          eval_episodes=args.eval_episodes, curve=args.curve,
+                          chunk_agents=args.chunk_agents, out=args.out, resume=args.resume,
+                          executor=executor, progress=args.progress and _have_tqdm(), **fixed)
+    finally:
+        numba.set_num_threads(previous_threads)
+        for close in closers:
+            close()
+    _print_sweep(res, env, given, args)
+    if args.plot and res.finished.any():
+        figures = Path(args.out) / "figures"
+        figures.mkdir(exist_ok=True)
+        saved = []
+        if res.curves.shape[2]:
+            res.plot_curves(figures / "curves.png", n=min(6, max(1, args.top)),
+                            metric=args.metric)
+            saved.append(figures / "curves.png")
+        varied = [a for a in res.axes if len({repr(c[a]) for c in res.configs}) > 1]
+        if len(varied) >= 2:
+            res.plot_heatmap(varied[0], varied[1], metric=args.metric,
+                             path=figures / "heatmap.png")
+            saved.append(figures / "heatmap.png")
+        print(_line("figures", ", ".join(str(s) for s in saved) or
+                    "none (no curves stored and fewer than two axes)"))
+    if not res.complete:
+        print(f"fastq: interrupted; {int(res.finished.sum())} of {len(res.configs)} configs "
+              f"finished" + (f", kept in {args.out} (--resume continues)" if args.out else ""),
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _sweep_executor(args):
+    if args.workers is not None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # forked children of a process that ran Numba's OpenMP threads are not viable
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
+            else "spawn"
+        pool = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context(method))
+        return pool, [pool.shutdown]
+    if args.dask is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ValueError("--dask needs dask[distributed]: pip install 'fastq[sweep]'") \
+                from None
+        client = Client(args.dask)
+        return client.get_executor(), [client.close]
+    return None, []
+
+
+def _print_sweep(res, env, given, args) -> None:
+    from .sweeps.results import format_table
+
+    options = ", ".join(f"{k}={v}" for k, v in given.items())
+    name = f"{args.env} ({options})" if options else args.env
+    limit = (f"time limit {env.max_steps:,} steps" if env.max_steps is not None
+             else "no time limit")
+    n_configs = len(res.configs)
+    print(_line("env", f"{name}: {env.n_states} states, {env.n_actions} actions, {limit}"))
+    print(_line("sweep", f"{n_configs:,} configs x {res.seeds} seeds = {res.n_agents:,} agents, "
+                         f"{res.episodes:,} episodes each, seed {res.seed}"))
+    axes = ", ".join(f"{a} ({len({repr(c[a]) for c in res.configs})})" for a in res.axes)
+    print(_line("axes", axes or "none (one config)"))
+    resumed = res.n_agents * res.finished.mean() - res.computed_agents
+    extra = f", {int(resumed):,} agents read from {args.out}" if resumed else ""
+    print(_line("time", f"{res.seconds:.3g} s for {res.computed_agents:,} agents, "
+                        f"{_si(res.agents_per_second)} agents/s{extra}"))
+    if args.out is not None and res.complete:
+        out = Path(args.out)
+        print(_line("saved", f"{out / 'table.csv'}, {out / 'summary.csv'}"))
+    if args.top and res.finished.any():
+        top = res.top(args.top, args.metric)
+        cols = {"config": np.asarray(top["config"])}
+        for a in res.axes:
+            cols[a] = np.asarray(top[a])
+        for m in ("final_return", "auc", "eval_return"):  # success_rate: in summary.csv
+            mean, low, high = (np.asarray(top[f"{m}_{s}"]) for s in ("mean", "ci_low", "ci_high"))
+            cols[m] = np.array([f"{x:.3f}" + (f" [{lo:.3f}, {hi:.3f}]" if np.isfinite(lo)
+                                                  else "") for x, lo, hi in zip(mean, low, high)],
+                               dtype=object)
+        print(f"top {min(args.top, len(cols['config']))} by {args.metric} (mean [95% CI] "
+              f"over {res.seeds} seeds):")
+        print(format_table(cols))
+
+
 # --------------------------------------------------------------------- bench
 def _add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
@@ -483,7 +776,19 @@ COMMANDS: dict[str, Command] = {
         description="The built-in environments: id, states, actions, whether transitions "
                     "are stochastic, time limit, and the Gymnasium id reproduced.",
         add_arguments=_add_envs_arguments, run=_run_envs),
-    # "sweep": Command(...)  -- grid/random search (fastq.sweep), to be added here
+    "sweep": Command(
+        help="grid or random search: every config x seed as one agent of a batched run",
+        description="Train every config of a grid (or random search) x --seeds seeds, "
+                    "each config x seed one agent of a batched Numba run, chunk by chunk; "
+                    "print the best configs (mean and 95% CI over seeds) and, with --out, "
+                    "write the table, the summary, the chunks (for --resume) and, with "
+                    "--plot, the figures.",
+        add_arguments=_add_sweep_arguments, run=_run_sweep,
+        epilog=SWEEP_HELP + "\n\n" + SCHEDULE_HELP + "\n\nexamples:\n  fastq sweep "
+               "FrozenLake8x8-v1 --alpha 0.05,0.1,0.5 --gamma 0.9,0.99 --epsilon 0.05,0.1 "
+               "--seeds 8 --episodes 5000 --out sweep/ --plot\n  fastq sweep FrozenLake-v1 "
+               "--alpha loguniform:0.01,1 --gamma uniform:0.9,0.999 --samples 64 "
+               "--episodes 2000"),
     "bench": Command(
         help="measure env-steps/s against the textbook loop on this machine",
         description="Env-steps/s of fastq on W1 (FrozenLake8x8-v1), W2 (Taxi-v4) and "
