@@ -1,6 +1,7 @@
 """train(): validate once, allocate, run the kernels chunk by chunk, wrap a Run."""
 from __future__ import annotations
 
+import concurrent.futures
 import time
 import warnings
 
@@ -161,9 +162,16 @@ class Run:
         seed = _validate.seed(seed)
         out = np.empty(self.n_agents)
         streams = agent_streams(seed ^ EVALUATION_DOMAIN, self.n_agents)
-        _episodes.evaluate_greedy(self.tables, streams, self.env.kernel_arrays(), episodes,
-                                  self.max_steps, self.env.n_actions, self.env.n_outcomes,
-                                  ALGORITHMS[self.algorithm], out)
+        env = self.env
+
+        def evaluate(first, end):
+            _episodes.evaluate_greedy(self.tables, streams, env.kernel_arrays(), first, end,
+                                      episodes, self.max_steps, env.n_actions, env.n_outcomes,
+                                      ALGORITHMS[self.algorithm], out)
+
+        evaluate(0, 0)  # compile or load before the threads start
+        if over_agents(evaluate, self.n_agents):
+            raise KeyboardInterrupt
         return out
 
     def to_vec_qtable(self):
@@ -265,33 +273,34 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
 
 
 def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False) -> None:
-    """Train ``run`` (in place) through all its episodes, one kernel call per chunk."""
+    """Train ``run`` (in place) through all its episodes, one kernel call per chunk
+    of episodes and block of agents, blocks spread over numba.get_num_threads()."""
     env, n_episodes = run.env, run.n_episodes
     chunk = _validate.optional_count("chunk_episodes", chunk_episodes) \
         or _default_chunk(n_episodes, progress)
-    kernel = (_episodes.run_episodes_parallel
-              if run.n_agents > _episodes.GROUP_SIZE and numba.get_num_threads() > 1
-              else _episodes.run_episodes_serial)
     codes = (env.n_actions, env.n_outcomes, ALGORITHMS[run.algorithm],
              EXPLORATIONS[run.config["exploration"]])
+    episodes = (0, 0)
 
-    def call(first, end):
-        kernel(run.tables, run.rng_state, env.kernel_arrays(), hyper, run.return_sums,
-               run.length_sums, run.record_stride, first, end, run.max_steps, *codes)
+    def train_block(first_agent, end_agent):
+        _episodes.run_episodes(run.tables, run.rng_state, env.kernel_arrays(), hyper,
+                               run.return_sums, run.length_sums, run.record_stride,
+                               first_agent, end_agent, *episodes, run.max_steps, *codes)
 
-    call(0, 0)  # compile or load the kernel before the clock starts
+    train_block(0, 0)  # compile or load the kernel before the clock starts
     bar = _progress_bar(progress, n_episodes, run.n_agents)
     start = time.perf_counter()
     try:
         for first in range(0, n_episodes, chunk):
-            end = min(first + chunk, n_episodes)
-            call(first, end)
-            run.episodes_done = end
+            episodes = (first, min(first + chunk, n_episodes))
+            interrupted = over_agents(train_block, run.n_agents)
+            run.episodes_done = episodes[1]
             if bar is not None:
-                bar.update(end - first)
-    except KeyboardInterrupt:
-        warnings.warn(f"interrupted: keeping the {run.episodes_done} episodes finished",
-                      stacklevel=3)
+                bar.update(episodes[1] - first)
+            if interrupted:
+                warnings.warn(f"interrupted: keeping the {run.episodes_done} episodes finished",
+                              stacklevel=3)
+                break
     finally:
         if bar is not None:
             bar.close()
@@ -301,6 +310,42 @@ def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False) -> None:
         warnings.warn(f"some episodes reached the safety cap of {run.max_steps} steps "
                       "(this environment has no time limit) and were truncated; "
                       "raise step_cap or set max_steps", RuntimeWarning, stacklevel=3)
+
+
+_POOL: list = [None, 0]  # a ThreadPoolExecutor and its size, made on first use
+
+
+def over_agents(work, n_agents: int) -> bool:
+    """Run ``work(first, end)`` over disjoint blocks covering agents [0, n_agents).
+
+    The kernels release the GIL, so blocks run in parallel on
+    numba.get_num_threads() threads (several blocks per thread balance the
+    load). Every block finishes even if Ctrl-C arrives meanwhile; returns
+    whether it did. Results never depend on the blocks: agents own their rows.
+    """
+    threads = min(numba.get_num_threads(), -(-n_agents // _episodes.GROUP_SIZE))
+    try:
+        if threads <= 1:
+            work(0, n_agents)
+            return False
+        group = _episodes.GROUP_SIZE
+        size = group * max(1, -(-n_agents // (group * 4 * threads)))
+        if _POOL[1] != threads:
+            if _POOL[0] is not None:
+                _POOL[0].shutdown()
+            _POOL[:] = [concurrent.futures.ThreadPoolExecutor(threads, "fastq"), threads]
+        futures = [_POOL[0].submit(work, first, min(first + size, n_agents))
+                   for first in range(0, n_agents, size)]
+    except KeyboardInterrupt:
+        return True
+    interrupted = False
+    while True:
+        try:
+            for future in futures:
+                future.result()
+            return interrupted
+        except KeyboardInterrupt:
+            interrupted = True
 
 
 def _default_chunk(n_episodes, progress):

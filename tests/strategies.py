@@ -6,19 +6,25 @@ import fastq
 
 
 @st.composite
-def mdps(draw, max_states=8, max_actions=4, max_outcomes=3, max_steps=st.integers(1, 30)):
+def mdps(draw, max_states=8, max_actions=4, max_outcomes=3, max_steps=st.integers(1, 30),
+         fixed_shape=False):
     """A random TabularEnv: <= 8 states, <= 4 actions, <= 3 outcomes per pair (duplicate
     next states allowed, deterministic pairs common), some terminal transitions, and an
-    initial distribution that is one state, uniform over a set, or arbitrary."""
+    initial distribution that is one state, uniform over a set, or arbitrary.
+
+    fixed_shape: exactly max_actions actions and max_outcomes outcomes at most (pair
+    (0, 0) has that many), so the kernels compile once for the whole strategy.
+    """
     n_states = draw(st.integers(1, max_states))
-    n_actions = draw(st.integers(1, max_actions))
+    n_actions = max_actions if fixed_shape else draw(st.integers(1, max_actions))
     rewards = st.one_of(st.integers(-3, 3).map(float),
                         st.floats(-10, 10, allow_nan=False, width=64))
     P = {}
     for s in range(n_states):
         P[s] = {}
         for a in range(n_actions):
-            k = draw(st.integers(1, max_outcomes))
+            k = max_outcomes if fixed_shape and s == a == 0 else \
+                draw(st.integers(1, max_outcomes))
             weights = draw(st.lists(st.integers(1, 20), min_size=k, max_size=k))
             total = sum(weights)
             P[s][a] = [(w / total, draw(st.integers(0, n_states - 1)), draw(rewards),

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import fastq
 from strategies import alphas, epsilons, mdps, seeds
@@ -67,20 +67,26 @@ def test_chunked_equals_unchunked(env, episodes, chunk, seed, epsilon):
 
 
 @pytest.mark.parametrize("algorithm", ["q_learning", "double_q", "sarsa", "expected_sarsa"])
-def test_serial_equals_parallel_driver(algorithm):
+@given(cuts=st.lists(st.integers(0, 13), max_size=4))
+@settings(max_examples=10)
+def test_any_split_of_agents_into_blocks_gives_the_same_bits(algorithm, cuts):
+    """The engine hands disjoint agent blocks to threads: the split must not matter."""
     from fastq.engine import ALGORITHMS, agent_streams, encode_hyperparameters
     from fastq.kernels import episodes as k
 
     env = fastq.make("FrozenLake8x8-v1")
     ref = fastq.train(env, episodes=25, agents=13, seed=11, algorithm=algorithm)
     hyper = encode_hyperparameters(13, 25, 0.1, 0.99, 0.1, 1.0)
-    for driver in (k.run_episodes_serial, k.run_episodes_parallel):
-        tables = np.zeros_like(ref.tables)
-        returns, lengths = np.zeros((13, 25)), np.zeros((13, 25), np.int64)
-        driver(tables, agent_streams(11, 13), env.kernel_arrays(), hyper, returns, lengths, 1,
-               0, 25, 200, 4, 3, ALGORITHMS[algorithm], 0)
-        np.testing.assert_array_equal(tables, ref.tables)
-        np.testing.assert_array_equal(returns, ref.returns)
+    tables = np.zeros_like(ref.tables)
+    returns, lengths = np.zeros((13, 25)), np.zeros((13, 25), np.int64)
+    streams = agent_streams(11, 13)
+    bounds = sorted({0, 13, *cuts})
+    for first, end in zip(bounds[:-1], bounds[1:]):
+        k.run_episodes(tables, streams, env.kernel_arrays(), hyper, returns, lengths, 1,
+                       first, end, 0, 25, 200, 4, 3, ALGORITHMS[algorithm], 0)
+    np.testing.assert_array_equal(tables, ref.tables)
+    np.testing.assert_array_equal(returns, ref.returns)
+    np.testing.assert_array_equal(streams, ref.rng_state)
 
 
 _THREADS_SCRIPT = """

@@ -133,13 +133,8 @@ def _twin_tables(run, i):
     return [[list(row) for row in run.tables[t, i]] for t in range(run.tables.shape[0])]
 
 
-@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
-@pytest.mark.parametrize("exploration", sorted(EXPLORATIONS))
-@given(env=mdps(), n_agents=st.integers(1, 6), episodes=st.integers(1, 12), seed=seeds,
-       alpha=alphas, epsilon=epsilons, temperature=temperatures, gamma=gammas, data=st.data())
-@settings(max_examples=15)
-def test_train_matches_twin(algorithm, exploration, env, n_agents, episodes, seed, alpha,
-                            epsilon, temperature, gamma, data):
+def _check_train_matches_twin(algorithm, exploration, env, n_agents, episodes, seed, alpha,
+                              epsilon, temperature, gamma, data):
     gamma_per_agent = data.draw(st.lists(gammas, min_size=n_agents, max_size=n_agents)
                                 | st.just(gamma))
     run = fastq.train(env, episodes=episodes, agents=n_agents, alpha=alpha, epsilon=epsilon,
@@ -160,6 +155,28 @@ def test_train_matches_twin(algorithm, exploration, env, n_agents, episodes, see
         assert run.returns[i].tolist() == returns
         assert run.lengths[i].tolist() == lengths
         assert [int(w) for w in run.rng_state[i]] == stream
+
+
+@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
+@pytest.mark.parametrize("exploration", sorted(EXPLORATIONS))
+@given(env=mdps(max_actions=3, fixed_shape=True), n_agents=st.integers(1, 9),
+       episodes=st.integers(1, 12), seed=seeds, alpha=alphas, epsilon=epsilons,
+       temperature=temperatures, gamma=gammas, data=st.data())
+@settings(max_examples=25)
+def test_train_matches_twin(algorithm, exploration, env, n_agents, episodes, seed, alpha,
+                            epsilon, temperature, gamma, data):
+    """Every rule, on MDPs of one shape (one compilation per rule)."""
+    _check_train_matches_twin(algorithm, exploration, env, n_agents, episodes, seed, alpha,
+                              epsilon, temperature, gamma, data)
+
+
+@given(env=mdps(), n_agents=st.integers(1, 9), episodes=st.integers(1, 12), seed=seeds,
+       alpha=alphas, epsilon=epsilons, gamma=gammas, data=st.data())
+def test_q_learning_matches_twin_on_any_shape(env, n_agents, episodes, seed, alpha, epsilon,
+                                              gamma, data):
+    """The default rule on every shape (1-4 actions, 1-3 outcomes)."""
+    _check_train_matches_twin("q_learning", "epsilon_greedy", env, n_agents, episodes, seed,
+                              alpha, epsilon, 1.0, gamma, data)
 
 
 @pytest.mark.parametrize("algorithm", ["q_learning", "double_q"])

@@ -129,15 +129,9 @@ def _is_tabular(env):
 
 @overload(env_reset, prefer_literal=True)
 def _env_reset(env, w0, w1, w2, w3):
-    if _is_tabular(env):
-        return lambda env, w0, w1, w2, w3: tabular_reset(env, w0, w1, w2, w3)
-    return lambda env, w0, w1, w2, w3: function_reset(env, w0, w1, w2, w3)
+    return (tabular_reset if _is_tabular(env) else function_reset).py_func
 
 
 @overload(env_step, prefer_literal=True)
 def _env_step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes):
-    if _is_tabular(env):
-        return lambda env, state, action, w0, w1, w2, w3, n_actions, n_outcomes: tabular_step(
-            env, state, action, w0, w1, w2, w3, n_actions, n_outcomes)
-    return lambda env, state, action, w0, w1, w2, w3, n_actions, n_outcomes: function_step(
-        env, state, action, w0, w1, w2, w3, n_actions, n_outcomes)
+    return (tabular_step if _is_tabular(env) else function_step).py_func

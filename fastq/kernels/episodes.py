@@ -1,8 +1,9 @@
 """Episode loops: many independent agents, each owning its rows of every array.
 
 Agents run in small groups advanced in lockstep (one step of each agent of the
-group in turn), so the CPU overlaps their independent dependency chains; the
-parallel driver spreads groups over threads with ``prange``. An agent's
+group in turn), so the CPU overlaps their independent dependency chains. The
+kernels release the GIL and take a range of agents: the engine spreads
+disjoint ranges over threads. An agent's
 results depend only on its own inputs and stream, never on the group, the
 thread or the chunk of episodes it ran in.
 
@@ -20,8 +21,7 @@ from .envs import env_reset, env_step
 from .policy import epsilon_greedy, select_action
 from .rng import xoshiro
 from .schedules import schedule_value
-from .updates import DOUBLE_Q, EXPECTED_SARSA, Q_LEARNING, SARSA, double_q_update, \
-    expected_sarsa_update, q_learning_update, sarsa_update
+from .updates import DOUBLE_Q, SARSA, learn
 
 GROUP_SIZE = 4
 
@@ -129,26 +129,10 @@ def _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_strid
             s_next, r, terminated, w0[g], w1[g], w2[g], w3[g] = env_step(
                 env, s, a, w0[g], w1[g], w2[g], w3[g], n_actions, n_outcomes)
             next_row = (table[g] + s_next) * np.uint64(n_actions)
-            if algorithm == Q_LEARNING:
-                q_learning_update(q_flat, row, a, r, next_row, terminated, alpha[g], gamma[g],
-                                  n_actions)
-            elif algorithm == DOUBLE_Q:
-                draw, w0[g], w1[g], w2[g], w3[g] = xoshiro(w0[g], w1[g], w2[g], w3[g])
-                double_q_update(q_flat, row, a, r, next_row, terminated, alpha[g], gamma[g],
-                                second, draw, n_actions)
-            elif algorithm == SARSA:
-                a_next = np.int64(0)
-                if not terminated:
-                    draw, w0[g], w1[g], w2[g], w3[g] = xoshiro(w0[g], w1[g], w2[g], w3[g])
-                    a_next = select_action(q_flat, next_row, second, draw, threshold[g],
-                                           temperature[g], n_actions, exploration)
-                sarsa_update(q_flat, row, a, r, next_row, a_next, terminated, alpha[g],
-                             gamma[g])
-                action[g] = a_next
-            elif algorithm == EXPECTED_SARSA:
-                expected_sarsa_update(q_flat, row, a, r, next_row, terminated, alpha[g],
-                                      gamma[g], epsilon[g], temperature[g], n_actions,
-                                      exploration)
+            action[g], w0[g], w1[g], w2[g], w3[g] = learn(
+                q_flat, row, a, r, next_row, terminated, alpha[g], gamma[g], epsilon[g],
+                threshold[g], temperature[g], second, w0[g], w1[g], w2[g], w3[g], n_actions,
+                exploration, algorithm)
             steps[g] += 1
             ret[g] += r
             state[g] = s_next
@@ -174,47 +158,23 @@ def _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_strid
 
 
 @kernel
-def _run_group(q, rng_state, env, hyper, returns, lengths, record_stride, group,
-               first_episode, end_episode, max_steps, n_actions, n_outcomes, algorithm,
-               exploration):
-    first = group * GROUP_SIZE
-    _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_stride, first,
-                        min(GROUP_SIZE, q.shape[1] - first), first_episode, end_episode,
-                        max_steps, n_actions, n_outcomes, algorithm, exploration)
-
-
-@kernel
-def run_episodes_serial(q, rng_state, env, hyper, returns, lengths, record_stride,
-                        first_episode, end_episode, max_steps, n_actions, n_outcomes,
-                        algorithm, exploration):
-    """Train every agent for episodes [first_episode, end_episode).
+def run_episodes(q, rng_state, env, hyper, returns, lengths, record_stride, first_agent,
+                 end_agent, first_episode, end_episode, max_steps, n_actions, n_outcomes,
+                 algorithm, exploration):
+    """Train agents [first_agent, end_agent) for episodes [first_episode, end_episode).
 
     n_actions, n_outcomes, algorithm and exploration are compile-time
-    constants (one specialisation per environment shape and rule).
+    constants (one specialisation per environment shape and rule). Releases
+    the GIL: the engine runs disjoint agent ranges on several threads.
     """
     numba.literally(n_actions)
     numba.literally(n_outcomes)
     numba.literally(algorithm)
     numba.literally(exploration)
-    for group in range((q.shape[1] + GROUP_SIZE - 1) // GROUP_SIZE):
-        _run_group(q, rng_state, env, hyper, returns, lengths, record_stride, group,
-                   first_episode, end_episode, max_steps, n_actions, n_outcomes, algorithm,
-                   exploration)
-
-
-@kernel(parallel=True)
-def run_episodes_parallel(q, rng_state, env, hyper, returns, lengths, record_stride,
-                          first_episode, end_episode, max_steps, n_actions, n_outcomes,
-                          algorithm, exploration):
-    """run_episodes_serial with groups of agents spread over threads (prange)."""
-    numba.literally(n_actions)
-    numba.literally(n_outcomes)
-    numba.literally(algorithm)
-    numba.literally(exploration)
-    for group in numba.prange((q.shape[1] + GROUP_SIZE - 1) // GROUP_SIZE):
-        _run_group(q, rng_state, env, hyper, returns, lengths, record_stride, group,
-                   first_episode, end_episode, max_steps, n_actions, n_outcomes, algorithm,
-                   exploration)
+    for first in range(first_agent, end_agent, GROUP_SIZE):
+        _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_stride, first,
+                            min(GROUP_SIZE, end_agent - first), first_episode, end_episode,
+                            max_steps, n_actions, n_outcomes, algorithm, exploration)
 
 
 @kernel
@@ -247,13 +207,14 @@ def _evaluate_one_agent(q, rng_state, env, agent, n_episodes, max_steps, n_actio
     return total / n_episodes
 
 
-@kernel(parallel=True)
-def evaluate_greedy(q, rng_state, env, n_episodes, max_steps, n_actions, n_outcomes,
-                    algorithm, out):
-    """out[i] = mean greedy return of agent i (rng_state: the evaluation streams)."""
+@kernel
+def evaluate_greedy(q, rng_state, env, first_agent, end_agent, n_episodes, max_steps,
+                    n_actions, n_outcomes, algorithm, out):
+    """out[i] = mean greedy return of agent i in [first_agent, end_agent) (rng_state:
+    the evaluation streams)."""
     numba.literally(n_actions)
     numba.literally(n_outcomes)
     numba.literally(algorithm)
-    for agent in numba.prange(q.shape[1]):
+    for agent in range(first_agent, end_agent):
         out[agent] = _evaluate_one_agent(q, rng_state, env, agent, n_episodes, max_steps,
                                          n_actions, n_outcomes, algorithm)

@@ -6,7 +6,9 @@ Q(s, 0), and ``second`` the distance to the same entry of the second table
 """
 import numpy as np
 
-from ._jit import kernel
+from numba.extending import overload
+
+from ._jit import kernel, specialise
 from .rng import MASK32, bounded
 
 EPSILON_GREEDY = 0
@@ -118,12 +120,42 @@ def epsilon_greedy(q_flat, row, second, draw, epsilon_threshold, n_actions):
 
 
 @kernel
-def select_action(q_flat, row, second, draw, epsilon_threshold, temperature, n_actions,
+def _epsilon_greedy_rule(q_flat, row, second, draw, epsilon_threshold, temperature, n_actions,
+                         exploration):
+    return epsilon_greedy(q_flat, row, second, draw, epsilon_threshold, n_actions)
+
+
+@kernel
+def _softmax_rule(q_flat, row, second, draw, epsilon_threshold, temperature, n_actions,
                   exploration):
-    """The behaviour policy's action from one draw (epsilon-greedy or softmax)."""
+    return softmax_action(q_flat, row, second, draw, temperature, n_actions)
+
+
+@kernel
+def _any_rule(q_flat, row, second, draw, epsilon_threshold, temperature, n_actions,
+              exploration):
     if exploration == SOFTMAX:
         return softmax_action(q_flat, row, second, draw, temperature, n_actions)
     return epsilon_greedy(q_flat, row, second, draw, epsilon_threshold, n_actions)
+
+
+_RULES = {EPSILON_GREEDY: _epsilon_greedy_rule, SOFTMAX: _softmax_rule}
+
+
+def select_action(q_flat, row, second, draw, epsilon_threshold, temperature, n_actions,
+                  exploration):
+    """The behaviour policy's action from one draw (epsilon-greedy or softmax).
+
+    Specialised on a literal ``exploration``: only that rule is compiled.
+    """
+    return _any_rule(q_flat, row, second, draw, epsilon_threshold, temperature, n_actions,
+                     exploration)
+
+
+@overload(select_action, prefer_literal=True)
+def _select_action(q_flat, row, second, draw, epsilon_threshold, temperature, n_actions,
+                   exploration):
+    return specialise(exploration, _RULES, _any_rule)
 
 
 @kernel

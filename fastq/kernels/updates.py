@@ -6,9 +6,11 @@ callers pass ``terminated`` only for true terminal transitions.
 """
 import numpy as np
 
-from ._jit import kernel
-from .policy import expected_value, greedy_action, row_max
-from .rng import MASK32
+from numba.extending import overload
+
+from ._jit import kernel, specialise
+from .policy import expected_value, greedy_action, row_max, select_action
+from .rng import MASK32, xoshiro
 
 Q_LEARNING = 0
 DOUBLE_Q = 1
@@ -72,3 +74,69 @@ def double_q_update(q_flat, row, action, reward, next_row, terminated, alpha, ga
     best = greedy_action(q_flat, next_row + learner, 0, draw >> np.uint64(32), n_actions)
     target = reward + discount * q_flat[next_row + evaluator + np.uint64(best)]
     return _apply(q_flat, row + learner + np.uint64(action), target, alpha)
+
+
+# ---------------------------------------------------------------- one learning step per rule
+# learn(...) -> (next action, w0, w1, w2, w3): the update of one step inside the episode
+# loops, drawing from the agent's stream (words w0..w3) what its rule needs.
+
+@kernel
+def _learn_q(q_flat, row, action, reward, next_row, terminated, alpha, gamma, epsilon,
+             threshold, temperature, second, w0, w1, w2, w3, n_actions, exploration, algorithm):
+    q_learning_update(q_flat, row, action, reward, next_row, terminated, alpha, gamma,
+                      n_actions)
+    return np.int64(0), w0, w1, w2, w3
+
+
+@kernel
+def _learn_double_q(q_flat, row, action, reward, next_row, terminated, alpha, gamma, epsilon,
+                    threshold, temperature, second, w0, w1, w2, w3, n_actions, exploration,
+                    algorithm):
+    draw, w0, w1, w2, w3 = xoshiro(w0, w1, w2, w3)
+    double_q_update(q_flat, row, action, reward, next_row, terminated, alpha, gamma, second,
+                    draw, n_actions)
+    return np.int64(0), w0, w1, w2, w3
+
+
+@kernel
+def _learn_sarsa(q_flat, row, action, reward, next_row, terminated, alpha, gamma, epsilon,
+                 threshold, temperature, second, w0, w1, w2, w3, n_actions, exploration,
+                 algorithm):
+    next_action = np.int64(0)
+    if not terminated:
+        draw, w0, w1, w2, w3 = xoshiro(w0, w1, w2, w3)
+        next_action = select_action(q_flat, next_row, second, draw, threshold, temperature,
+                                    n_actions, exploration)
+    sarsa_update(q_flat, row, action, reward, next_row, next_action, terminated, alpha, gamma)
+    return next_action, w0, w1, w2, w3
+
+
+@kernel
+def _learn_expected_sarsa(q_flat, row, action, reward, next_row, terminated, alpha, gamma,
+                          epsilon, threshold, temperature, second, w0, w1, w2, w3, n_actions,
+                          exploration, algorithm):
+    expected_sarsa_update(q_flat, row, action, reward, next_row, terminated, alpha, gamma,
+                          epsilon, temperature, n_actions, exploration)
+    return np.int64(0), w0, w1, w2, w3
+
+
+_LEARNERS = {Q_LEARNING: _learn_q, DOUBLE_Q: _learn_double_q, SARSA: _learn_sarsa,
+             EXPECTED_SARSA: _learn_expected_sarsa}
+
+
+def learn(q_flat, row, action, reward, next_row, terminated, alpha, gamma, epsilon, threshold,
+          temperature, second, w0, w1, w2, w3, n_actions, exploration, algorithm):
+    """One step's update by ``algorithm`` (a literal: only that rule is compiled).
+
+    Random draws: Double Q's coin (one); SARSA's next action (one, unless
+    terminated); none for Q-learning and Expected SARSA.
+    """
+    return _LEARNERS[algorithm](q_flat, row, action, reward, next_row, terminated, alpha,
+                                gamma, epsilon, threshold, temperature, second, w0, w1, w2, w3,
+                                n_actions, exploration, algorithm)
+
+
+@overload(learn, prefer_literal=True)
+def _learn(q_flat, row, action, reward, next_row, terminated, alpha, gamma, epsilon, threshold,
+           temperature, second, w0, w1, w2, w3, n_actions, exploration, algorithm):
+    return specialise(algorithm, _LEARNERS, None)
