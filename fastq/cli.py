@@ -572,6 +572,11 @@ def _run_sweep(args: argparse.Namespace) -> int:
                              f"(it takes: {takes})")
     if args.plot and args.out is None:
         raise ValueError("--plot needs --out DIR (where the figures go)")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ValueError("--plot needs matplotlib: pip install 'fastq[sweep]'") from None
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR (the sweep to continue)")
     if args.top < 0:

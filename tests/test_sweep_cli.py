@@ -1,6 +1,7 @@
 """fastq sweep: the files it promises, the top configs, value syntax, errors."""
 import csv
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ def read_csv(path):
 
 
 def test_sweep_writes_table_summary_figures_and_prints_the_top(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
     out = tmp_path / "sweep"
     status, stdout, err = run_cli(capsys, *ARGS, "--out", str(out), "--plot", "--top", "3")
     assert status == 0, err
@@ -55,6 +57,13 @@ def test_sweep_writes_table_summary_figures_and_prints_the_top(capsys, tmp_path)
     assert "8 configs x 3 seeds = 24 agents" in stdout
     assert "alpha (2), gamma (2), epsilon (2)" in stdout
     assert str(out / "figures" / "heatmap.png") in stdout
+
+
+def test_plot_without_matplotlib_is_refused_before_the_sweep(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    status, _, err = run_cli(capsys, *ARGS, "--out", str(tmp_path / "s"), "--plot")
+    assert status == 2 and "--plot needs matplotlib" in err
+    assert not (tmp_path / "s").exists()
 
 
 def test_resume_and_an_existing_directory(capsys, tmp_path):
