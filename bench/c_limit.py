@@ -127,7 +127,7 @@ VARIANTS = {"avx512": True, "scalar": False}
 
 
 def compare(workloads=WORKLOADS, threads=(1, 2), agents: int = 1024, seconds: float = 2.0,
-            repeats: int = 2, log=None) -> list[dict]:
+            repeats: int = 2, wait: float = 0.0, log=None) -> list[dict]:
     """fastq and the C kernels alternated (C, fastq, C, ...), per workload and thread count.
 
     Both C kernels run each time (AVX-512 where the CPU has it, and scalar
@@ -135,7 +135,9 @@ def compare(workloads=WORKLOADS, threads=(1, 2), agents: int = 1024, seconds: fl
     AMD Zen 4 gathers and scatters are slow and the scalar kernel can win), so
     the limit is the faster of the two. Returns one dict per (workload,
     threads) with the median rates, ``ratio`` = fastq / the faster C kernel,
-    and the most CPU other processes used during a fastq run.
+    and the most CPU other processes used during a fastq run. ``wait``: before
+    each (workload, threads) block, wait up to that many seconds for other
+    processes to leave the cores free (a shared machine).
     """
     from fastq import bench
 
@@ -152,6 +154,9 @@ def compare(workloads=WORKLOADS, threads=(1, 2), agents: int = 1024, seconds: fl
                     log(f"{w}, {n} thread(s): C {v}")
                     c_rates[v].append(run(w, agents, n, seconds, VARIANTS[v])["steps_per_second"])
 
+            if wait > 0:
+                log(f"{w}, {n} thread(s): waiting up to {wait:g} s for a quiet machine")
+                bench.wait_until_quiet(n, wait)
             run_c()
             for _ in range(repeats):
                 log(f"{w}, {n} thread(s): fastq")
@@ -193,6 +198,8 @@ def main(argv=None) -> int:
     p.add_argument("--agents", type=int, default=1024)
     p.add_argument("--seconds", type=float, default=2.0, help="length of each timed run")
     p.add_argument("--repeats", type=int, default=2, help="fastq runs (C runs one more)")
+    p.add_argument("--wait", type=float, default=0.0,
+                   help="wait up to this many seconds for a quiet machine before each block")
     p.add_argument("--markdown", action="store_true")
     args = p.parse_args(argv)
     try:
@@ -203,7 +210,8 @@ def main(argv=None) -> int:
         return 1
     threads = tuple(int(t) for t in args.threads.split(","))
     rows = compare(tuple(args.workloads.split(",")), threads, args.agents, args.seconds,
-                   args.repeats, log=lambda t: print(f"c_limit: {t}", file=sys.stderr))
+                   args.repeats, args.wait,
+                   log=lambda t: print(f"c_limit: {t}", file=sys.stderr))
     from fastq.bench import describe_machine, machine
 
     print(("Machine: " if args.markdown else "machine  ") + describe_machine(machine()))
