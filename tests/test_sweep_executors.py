@@ -45,9 +45,9 @@ def _pid(_):
 
 
 def test_a_forking_pool_is_refused_before_any_work(local):
-    import numba
+    from fastq.sweeps.execute import _openmp_started
 
-    if numba.threading_layer() != "omp":
+    if not _openmp_started():
         pytest.skip("only Numba's GNU OpenMP layer kills forked children")
     with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool, \
             pytest.raises(ValueError, match="forks.*get_context\\('forkserver'\\)"):
