@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 from . import _validate, schedules
+from .envs.function import FunctionEnv
 from .envs.tabular import TabularEnv
 from .kernels import episodes as _episodes
 from .kernels.policy import EPSILON_GREEDY, SOFTMAX
@@ -172,6 +173,7 @@ class Run:
         evaluate(0, 0)  # compile or load before the threads start
         if over_agents(evaluate, self.n_agents):
             raise KeyboardInterrupt
+        _raise_env_errors(env)
         return out
 
     def to_vec_qtable(self):
@@ -294,6 +296,7 @@ def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False) -> None:
         for first in range(0, n_episodes, chunk):
             episodes = (first, min(first + chunk, n_episodes))
             interrupted = over_agents(train_block, run.n_agents)
+            _raise_env_errors(env)
             run.episodes_done = episodes[1]
             if bar is not None:
                 bar.update(episodes[1] - first)
@@ -364,10 +367,16 @@ def _progress_bar(progress, total, n_agents):
 
 
 def check_env(env):
-    if not isinstance(env, TabularEnv):
+    if not isinstance(env, (TabularEnv, FunctionEnv)):
         raise TypeError(f"env must be a fastq TabularEnv (fastq.make(...), "
-                        f"TabularEnv.from_arrays(...)); got {type(env).__name__}")
+                        f"TabularEnv.from_arrays(...)) or a fastq.FunctionEnv; "
+                        f"got {type(env).__name__}")
     return env
+
+
+def _raise_env_errors(env) -> None:
+    if isinstance(env, FunctionEnv):
+        env.raise_errors()
 
 
 def initial_q(q_init, agents, env):

@@ -124,9 +124,10 @@ def test_double_q_update_matches_twin(row, next_row, r, terminated, draw, alpha,
 
 
 # ---------------------------------------------------------------- whole training runs
-def _twin_alias(env):
-    k = env.kernel_arrays()
-    return (k.init_state.tolist(), k.init_alias.tolist(), k.init_threshold.tolist())
+def _model(env):
+    if isinstance(env, fastq.FunctionEnv):
+        return ref_envs.FunctionModel(env)
+    return ref_envs.TabularModel(env)
 
 
 def _twin_tables(run, i):
@@ -148,8 +149,8 @@ def _check_train_matches_twin(algorithm, exploration, env, n_agents, episodes, s
         stream = ref_rng.seed_stream(seed, i)
         rows = dict(alpha=hyper.alpha[i].tolist(), epsilon=hyper.epsilon[i].tolist(),
                     temperature=hyper.temperature[i].tolist(), gamma=float(hyper.gamma[i]))
-        returns, lengths = ref_episodes.train_agent(tables, stream, env, _twin_alias(env), rows,
-                                                    0, episodes, env.max_steps, algorithm,
+        returns, lengths = ref_episodes.train_agent(tables, stream, _model(env), rows, 0,
+                                                    episodes, env.max_steps, algorithm,
                                                     exploration)
         assert _twin_tables(run, i) == tables
         assert run.returns[i].tolist() == returns
@@ -190,5 +191,6 @@ def test_evaluate_matches_twin(algorithm, env, episodes, seed, data):
     got = run.evaluate(episodes=episodes, seed=seed)
     for i in range(n_agents):
         stream = ref_rng.seed_stream(seed ^ EVALUATION_DOMAIN, i)
-        assert got[i] == ref_episodes.evaluate_agent(_twin_tables(run, i), stream, env,
-                                                     _twin_alias(env), episodes, env.max_steps)
+        assert got[i] == ref_episodes.evaluate_agent(_twin_tables(run, i), stream,
+                                                     ref_envs.TabularModel(env), episodes,
+                                                     env.max_steps)

@@ -44,6 +44,8 @@ class KernelFunctionEnv(NamedTuple):
 
     step: object
     reset: object
+    n_states: int
+    errors: np.ndarray  # int64 (3,): [kind, value, reward]; kind 1 bad start, 2 bad next state, 3 bad reward
 
 
 @kernel
@@ -93,22 +95,42 @@ def tabular_step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes):
 
 
 @kernel
+def _report(env, kind, state, reward):
+    """Record the user function's error for the engine to raise (the kernels never
+    raise); any of several simultaneous reports may win."""
+    env.errors[0], env.errors[1] = kind, state
+    env.errors[2] = np.int64(0) if np.isnan(reward) else np.int64(np.sign(reward))
+
+
+@kernel
 def function_reset(env, w0, w1, w2, w3):
-    """The user's reset(rng), on the agent's stream."""
+    """The user's reset(rng), on the agent's stream (an invalid state is reported
+    and replaced by 0, so nothing is indexed out of bounds)."""
     words = stack_empty(4, np.uint64)
     words[0], words[1], words[2], words[3] = w0, w1, w2, w3
-    state = env.reset(words)
+    state = np.int64(env.reset(words))
+    if not 0 <= state < env.n_states:
+        _report(env, 1, state, 0.0)
+        state = 0
     return np.uint64(state), words[0], words[1], words[2], words[3]
 
 
 @kernel
 def function_step(env, state, action, w0, w1, w2, w3, n_actions, n_outcomes):
-    """The user's step(state, action, rng), on the agent's stream."""
+    """The user's step(state, action, rng), on the agent's stream (an invalid next
+    state or reward is reported and the episode ends at state 0)."""
     words = stack_empty(4, np.uint64)
     words[0], words[1], words[2], words[3] = w0, w1, w2, w3
     next_state, reward, terminated = env.step(np.int64(state), np.int64(action), words)
-    return (np.uint64(next_state), np.float64(reward), bool(terminated),
-            words[0], words[1], words[2], words[3])
+    next_state, reward, terminated = np.int64(next_state), np.float64(reward), bool(terminated)
+    if not 0 <= next_state < env.n_states:
+        _report(env, 2, next_state, reward)
+        next_state, reward, terminated = 0, 0.0, True
+    elif not np.isfinite(reward):
+        _report(env, 3, next_state, reward)
+        reward, terminated = 0.0, True
+    return (np.uint64(next_state), reward, terminated, words[0], words[1], words[2],
+            words[3])
 
 
 def env_reset(env, w0, w1, w2, w3):

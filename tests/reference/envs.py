@@ -36,3 +36,41 @@ def sample_initial_state(alias, rng):
     draw = next_u64(rng)
     i = bounded(draw & MASK32, len(states))
     return states[i] if (draw >> 32) < thr[i] else aliases[i]
+
+
+class TabularModel:
+    """A TabularEnv as the twins step it: reset(rng) and step(s, a, rng) on list streams."""
+
+    def __init__(self, env):
+        k = env.kernel_arrays()
+        self.env, self.n_actions = env, env.n_actions
+        self.alias = (k.init_state.tolist(), k.init_alias.tolist(), k.init_threshold.tolist())
+
+    def reset(self, rng):
+        return sample_initial_state(self.alias, rng)
+
+    def step(self, s, a, rng):
+        pair = s * self.n_actions + a
+        return outcome(self.env, pair, sample_outcome(self.env, pair, rng))
+
+
+class FunctionModel:
+    """A FunctionEnv's own functions, run as plain Python on the same stream."""
+
+    def __init__(self, env):
+        import numpy as np
+
+        self.env, self.n_actions, self._np = env, env.n_actions, np
+
+    def _call(self, fn, rng, *args):
+        words = self._np.array(rng, dtype=self._np.uint64)
+        result = fn(*args, words)
+        rng[:] = [int(w) for w in words]
+        return result
+
+    def reset(self, rng):
+        return int(self._call(self.env.reset.py_func, rng))
+
+    def step(self, s, a, rng):
+        s_next, r, terminated = self._call(self.env.step.py_func, rng, s, a)
+        return int(s_next), float(r), bool(terminated)

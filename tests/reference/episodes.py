@@ -1,5 +1,4 @@
 """Twin of fastq/kernels/episodes.py: one agent, one episode after another."""
-from .envs import outcome, sample_initial_state, sample_outcome
 from .policy import epsilon_greedy, select_action
 from .rng import next_u64
 from .schedules import schedule_value
@@ -13,13 +12,14 @@ def action_values(tables, s):
     return [x + y for x, y in zip(tables[0][s], tables[1][s])]
 
 
-def train_agent(tables, rng, env, alias, hyper, first_episode, end_episode, max_steps,
+def train_agent(tables, rng, model, hyper, first_episode, end_episode, max_steps,
                 algorithm="q_learning", exploration="epsilon_greedy"):
     """Episodes [first_episode, end_episode) of one agent.
 
     tables: list of one (two for double_q) Q tables as lists of rows; rng: list
-    of 4 ints (both mutated). hyper: dict of schedule rows alpha, epsilon,
-    temperature and the float gamma. Returns (returns, lengths).
+    of 4 ints (both mutated); model: reference.envs.TabularModel or
+    FunctionModel. hyper: dict of schedule rows alpha, epsilon, temperature and
+    the float gamma. Returns (returns, lengths).
     """
     gamma = hyper["gamma"]
     q = tables[0]
@@ -29,7 +29,7 @@ def train_agent(tables, rng, env, alias, hyper, first_episode, end_episode, max_
         threshold = int(epsilon * 4294967296.0)
         temperature = schedule_value(hyper["temperature"], episode)
         alpha = schedule_value(hyper["alpha"], episode)
-        s = sample_initial_state(alias, rng)
+        s = model.reset(rng)
         if algorithm == "sarsa":
             a = select_action(q[s], next_u64(rng), threshold, temperature, exploration)
         total, steps = 0.0, 0
@@ -37,8 +37,7 @@ def train_agent(tables, rng, env, alias, hyper, first_episode, end_episode, max_
             if algorithm != "sarsa":
                 a = select_action(action_values(tables, s), next_u64(rng), threshold,
                                   temperature, exploration)
-            pair = s * env.n_actions + a
-            s_next, r, terminated = outcome(env, pair, sample_outcome(env, pair, rng))
+            s_next, r, terminated = model.step(s, a, rng)
             if algorithm == "q_learning":
                 q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma)
             elif algorithm == "double_q":
@@ -64,15 +63,14 @@ def train_agent(tables, rng, env, alias, hyper, first_episode, end_episode, max_
     return returns, lengths
 
 
-def evaluate_agent(tables, rng, env, alias, n_episodes, max_steps):
+def evaluate_agent(tables, rng, model, n_episodes, max_steps):
     """Mean return of the greedy policy (epsilon 0: the draw still picks ties)."""
     total = 0.0
     for _ in range(n_episodes):
-        s = sample_initial_state(alias, rng)
+        s = model.reset(rng)
         for _ in range(max_steps):
             a = epsilon_greedy(action_values(tables, s), next_u64(rng), 0)
-            pair = s * env.n_actions + a
-            s, r, terminated = outcome(env, pair, sample_outcome(env, pair, rng))
+            s, r, terminated = model.step(s, a, rng)
             total += r
             if terminated:
                 break
