@@ -43,3 +43,31 @@ def test_greedy_policy_of_q_star_is_optimal_on_taxi():
     q_star = env.value_iteration(gamma=0.99)
     v_pi = policy_values(env, q_star.argmax(axis=1), 0.99)
     np.testing.assert_allclose(v_pi, q_star.max(axis=1), atol=1e-6)
+
+
+def _greedy_path_length(env, policy, start, limit=100):
+    """Steps the deterministic greedy policy takes from start to termination."""
+    P, _, terminal, _ = env.to_arrays()
+    s = start
+    for t in range(1, limit + 1):
+        s_next = int(P[s, policy[s]].argmax())
+        if terminal[s, policy[s], s_next]:
+            return t
+        s = s_next
+    return limit
+
+
+def test_cliff_walking_q_learning_takes_the_edge_sarsa_the_safe_path():
+    """Sutton & Barto Example 6.6 (epsilon 0.1, alpha 0.5): Q-learning learns the
+    optimal path along the cliff (13 steps) but its online return is worse than
+    SARSA's, which learns a longer, safer path."""
+    env = fastq.make("CliffWalking-v1")
+    runs = {algorithm: fastq.train(env, episodes=500, agents=50, algorithm=algorithm,
+                                   alpha=0.5, gamma=1.0, epsilon=0.1, seed=0)
+            for algorithm in ("q_learning", "sarsa")}
+    paths = {name: np.array([_greedy_path_length(env, p, 36) for p in run.policy()])
+             for name, run in runs.items()}
+    assert np.mean(paths["q_learning"] == 13) > 0.9
+    assert np.median(paths["sarsa"]) > 13
+    online = {name: run.returns[:, 100:].mean() for name, run in runs.items()}
+    assert online["q_learning"] < online["sarsa"] - 10  # the book: about -50 vs -25
