@@ -391,7 +391,8 @@ def _run_envs(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------- sweep
 SWEEP_HELP = """\
-values (--alpha, --gamma, --epsilon, --q-init, --algorithm, --max-steps): one value
+values (--algorithm, --alpha, --gamma, --epsilon, --exploration, --temperature,
+  --q-init, --max-steps): one value
   or a comma-separated list, each a number or a schedule (as for `fastq train`),
   e.g. --epsilon 0.05,0.1,linear:1,0.05,0.5; repeat a flag to add more values.
   Options with several values are the grid's axes (the product of all of them).
@@ -461,6 +462,7 @@ def _values_arg(kind):
 # sweep option -> (train keyword, kind of its plain values)
 SWEEP_AXES = {"algorithm": ("algorithm", str), "alpha": ("alpha", float),
               "gamma": ("gamma", float), "epsilon": ("epsilon", float),
+              "exploration": ("exploration", str), "temperature": ("temperature", float),
               "q_init": ("q_init", float), "max_steps": ("max_steps", int)}
 
 
@@ -478,13 +480,18 @@ def _add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                         f"(default {DEFAULT_STEP_CAP:,})")
     s = p.add_argument_group("search space (each: one value, a list, or a distribution)")
     s.add_argument("--algorithm", type=_values_arg(str), action="append", metavar="NAMES",
-                   help="learning rules (default q_learning)")
+                   help="learning rules: q_learning (default), double_q, sarsa, "
+                        "expected_sarsa")
     s.add_argument("--alpha", type=_values_arg(float), action="append", metavar="VALUES",
                    help="step sizes in (0, 1]: numbers or schedules (default 0.1)")
     s.add_argument("--gamma", type=_values_arg(float), action="append", metavar="VALUES",
                    help="discounts in [0, 1] (default 0.99)")
     s.add_argument("--epsilon", type=_values_arg(float), action="append", metavar="VALUES",
                    help="exploration rates in [0, 1]: numbers or schedules (default 0.1)")
+    s.add_argument("--exploration", type=_values_arg(str), action="append", metavar="NAMES",
+                   help="epsilon_greedy (default) or softmax")
+    s.add_argument("--temperature", type=_values_arg(float), action="append", metavar="VALUES",
+                   help="softmax temperatures > 0: numbers or schedules (default 1)")
     s.add_argument("--q-init", type=_values_arg(float), action="append", metavar="VALUES",
                    help="initial Q values (default 0)")
     s.add_argument("--max-steps", type=_values_arg(int), action="append", metavar="N",

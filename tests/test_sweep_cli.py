@@ -112,6 +112,24 @@ def test_single_values_are_fixed_and_lists_accumulate(capsys, tmp_path):
     assert {c["max_steps"] for c in d["configs"]} == {40}
 
 
+def test_algorithms_and_exploration_are_axes(capsys, tmp_path):
+    out = tmp_path / "s"
+    status, stdout, err = run_cli(capsys, "sweep", "Chain-v0", "--algorithm",
+                                  "q_learning,sarsa", "--exploration", "softmax",
+                                  "--temperature", "0.5,exp:2,0.1,0.99", "--seeds", "2",
+                                  "--episodes", "20", "--no-progress", "--out", str(out))
+    assert status == 0, err
+    d = json.loads((out / "manifest.json").read_text())["definition"]
+    assert d["axes"] == ["algorithm", "temperature"]
+    assert [c["algorithm"] for c in d["configs"]] == ["q_learning"] * 2 + ["sarsa"] * 2
+    assert {c["exploration"] for c in d["configs"]} == {"softmax"}
+    assert d["configs"][1]["temperature"] == {"schedule": {"kind": "exponential", "start": 2.0,
+                                                           "end": 0.1, "decay": 0.99}}
+    res = fastq.load_sweep(out)
+    run = fastq.train(fastq.make("Chain-v0"), episodes=20, agents=2, **res.configs[3])
+    assert np.array_equal(res.curves[3], run.returns)  # 20 episodes: every:1, all of them
+
+
 def test_parse_values():
     assert cli.parse_values("0.05, 0.1") == [0.05, 0.1]
     v = cli.parse_values("0.1,linear:1,0.05,0.5,exp:1,0.1,0.99,const:0.2")
