@@ -79,7 +79,8 @@ class Run:
     env, seed, config, max_steps, seconds
     """
 
-    def __init__(self, env, tables, rng_state, n_episodes, record, seed, config, max_steps):
+    def __init__(self, env, tables, rng_state, n_episodes, record, seed, config, max_steps,
+                 envs=1):
         self.env = env
         self.tables = tables
         self.rng_state = rng_state
@@ -90,6 +91,9 @@ class Run:
         self.return_sums = np.zeros((self.n_agents, columns))
         self.length_sums = np.zeros((self.n_agents, columns), np.int64)
         self.episodes_done = 0
+        self.copies = None if envs == 1 else _episodes.EnvCopies(
+            *(np.zeros((self.n_agents, envs), np.int64) for _ in range(4)),
+            np.zeros((self.n_agents, envs)), np.zeros(self.n_agents, np.int64))
         self.seed = seed
         self.config = config
         self.max_steps = max_steps
@@ -201,7 +205,7 @@ def resolve_max_steps(env, max_steps, step_cap) -> int:
 def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", alpha=0.1,
           gamma=0.99, epsilon=0.1, seed: int = 0, max_steps: int | None = None,
           exploration: str = "epsilon_greedy", temperature=1.0, q_init=0.0,
-          record: str = "episodes", step_cap: int = DEFAULT_STEP_CAP,
+          record: str = "episodes", envs: int = 1, step_cap: int = DEFAULT_STEP_CAP,
           chunk_episodes: int | None = None, progress=False, stream_ids=None) -> Run:
     """Train ``agents`` independent tabular learners for ``episodes`` episodes each.
 
@@ -229,6 +233,12 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
     record : str
         ``"episodes"`` (every episode), ``"every:K"`` (means of blocks of K),
         ``"mean"`` (one mean per agent) or ``"none"``: bounds record memory.
+    envs : int
+        Environment copies per agent. At every step all of an agent's copies
+        choose actions on its current table, then their updates apply in copy
+        order; a copy whose episode ends starts the agent's next episode.
+        More experience per step of wall-clock time; ``episodes`` still counts
+        the agent's episodes (numbered in the order they start).
     step_cap : int
         Safety cap on episode length when there is no time limit at all
         (e.g. CliffWalking); a capped episode is truncated and a warning says so.
@@ -269,7 +279,8 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
         streams = np.concatenate([agent_streams(seed, 1, int(i)) for i in ids])
     config = dict(algorithm=algorithm, exploration=exploration, alpha=alpha, gamma=gamma,
                   epsilon=epsilon, temperature=temperature)
-    run = Run(env, tables, streams, episodes, record, seed, config, limit)
+    run = Run(env, tables, streams, episodes, record, seed, config, limit,
+              _validate.count("envs", envs))
     run_chunks(run, hyper, chunk_episodes, progress)
     return run
 
@@ -285,9 +296,15 @@ def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False) -> None:
     episodes = (0, 0)
 
     def train_block(first_agent, end_agent):
-        _episodes.run_episodes(run.tables, run.rng_state, env.kernel_arrays(), hyper,
-                               run.return_sums, run.length_sums, run.record_stride,
-                               first_agent, end_agent, *episodes, run.max_steps, *codes)
+        if run.copies is None:
+            _episodes.run_episodes(run.tables, run.rng_state, env.kernel_arrays(), hyper,
+                                   run.return_sums, run.length_sums, run.record_stride,
+                                   first_agent, end_agent, *episodes, run.max_steps, *codes)
+        else:
+            _episodes.run_episodes_envs(run.tables, run.rng_state, env.kernel_arrays(), hyper,
+                                        run.return_sums, run.length_sums, run.record_stride,
+                                        first_agent, end_agent, run.copies, episodes[1],
+                                        n_episodes, run.max_steps, *codes)
 
     train_block(0, 0)  # compile or load the kernel before the clock starts
     bar = _progress_bar(progress, n_episodes, run.n_agents)

@@ -194,3 +194,30 @@ def test_evaluate_matches_twin(algorithm, env, episodes, seed, data):
         assert got[i] == ref_episodes.evaluate_agent(_twin_tables(run, i), stream,
                                                      ref_envs.TabularModel(env), episodes,
                                                      env.max_steps)
+
+
+@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
+@given(env=mdps(max_actions=3, fixed_shape=True), n_agents=st.integers(1, 5),
+       n_copies=st.integers(2, 5), episodes=st.integers(1, 12), chunk=st.integers(1, 12),
+       seed=seeds, alpha=alphas, epsilon=epsilons, data=st.data())
+@settings(max_examples=15)
+def test_parallel_envs_match_twin(algorithm, env, n_agents, n_copies, episodes, chunk, seed,
+                                  alpha, epsilon, data):
+    """train(..., envs=E): every copy acts on the current table, updates in copy order;
+    chunked at any size."""
+    run = fastq.train(env, episodes=episodes, agents=n_agents, alpha=alpha, epsilon=epsilon,
+                      seed=seed, algorithm=algorithm, envs=n_copies, chunk_episodes=chunk)
+    hyper = encode_hyperparameters(n_agents, episodes, alpha, 0.99, epsilon, 1.0)
+    for i in range(n_agents):
+        tables = [[[0.0] * env.n_actions for _ in range(env.n_states)]
+                  for _ in range(run.tables.shape[0])]
+        stream = ref_rng.seed_stream(seed, i)
+        rows = dict(alpha=hyper.alpha[i].tolist(), epsilon=hyper.epsilon[i].tolist(),
+                    temperature=hyper.temperature[i].tolist(), gamma=0.99)
+        returns, lengths = ref_episodes.train_agent_envs(tables, stream, _model(env), rows,
+                                                         episodes, env.max_steps, n_copies,
+                                                         algorithm)
+        assert _twin_tables(run, i) == tables
+        assert run.returns[i].tolist() == returns
+        assert run.lengths[i].tolist() == lengths
+        assert [int(w) for w in run.rng_state[i]] == stream

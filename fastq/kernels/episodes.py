@@ -26,6 +26,23 @@ from .updates import DOUBLE_Q, SARSA, learn
 GROUP_SIZE = 4
 
 
+class EnvCopies(NamedTuple):
+    """Each agent's parallel environment copies, kept between chunks of episodes.
+
+    episode int64 (n_agents, E): the episode a copy is running (-1: idle);
+    state, steps, action int64 (n_agents, E) (action: SARSA's next action);
+    ret float64 (n_agents, E); next_episode int64 (n_agents,): the next
+    episode number to start.
+    """
+
+    episode: np.ndarray
+    state: np.ndarray
+    steps: np.ndarray
+    action: np.ndarray
+    ret: np.ndarray
+    next_episode: np.ndarray
+
+
 class Hyperparameters(NamedTuple):
     """Per-agent hyperparameters: alpha, epsilon, temperature float64 (n_agents, 4)
     encoded schedules (see schedules.py); gamma float64 (n_agents,)."""
@@ -45,16 +62,22 @@ def _second_table(q, algorithm):
 
 
 @kernel
+def _episode_values(hyper, agent, episode):
+    """(epsilon, epsilon * 2**32, temperature, alpha) of an agent's episode."""
+    epsilon = schedule_value(hyper.epsilon[agent], episode)
+    return (epsilon, np.uint64(epsilon * 4294967296.0),
+            schedule_value(hyper.temperature[agent], episode),
+            schedule_value(hyper.alpha[agent], episode))
+
+
+@kernel
 def _begin_episode(env, hyper, agent, episode, q_flat, table, w0, w1, w2, w3, n_actions,
                    algorithm, exploration):
     """An agent's per-episode values, its start state and (SARSA) first action.
 
     Random draws: the start state (env_reset), then SARSA's first action.
     """
-    epsilon = schedule_value(hyper.epsilon[agent], episode)
-    threshold = np.uint64(epsilon * 4294967296.0)
-    temperature = schedule_value(hyper.temperature[agent], episode)
-    alpha = schedule_value(hyper.alpha[agent], episode)
+    epsilon, threshold, temperature, alpha = _episode_values(hyper, agent, episode)
     state, w0, w1, w2, w3 = env_reset(env, w0, w1, w2, w3)
     action = np.int64(0)
     if algorithm == SARSA:
@@ -175,6 +198,111 @@ def run_episodes(q, rng_state, env, hyper, returns, lengths, record_stride, firs
         _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_stride, first,
                             min(GROUP_SIZE, end_agent - first), first_episode, end_episode,
                             max_steps, n_actions, n_outcomes, algorithm, exploration)
+
+
+@kernel
+def _episodes_one_agent_envs(q, rng_state, env, hyper, returns, lengths, record_stride, agent,
+                             copies, end_episode, n_episodes, max_steps, n_actions, n_outcomes,
+                             algorithm, exploration):
+    """Run one agent's E environment copies until its episodes < end_episode are done.
+
+    At every step all running copies choose their actions on the agent's
+    current table (in copy order, one draw each), then each copy in order
+    steps and applies its update (the draws of env_step and learn); a copy
+    whose episode ends starts the agent's next episode number while any
+    remain (the draws of _begin_episode). Episodes are numbered in the order
+    they start. Copy state persists in ``copies`` between calls, so chunked
+    equals unchunked.
+    """
+    q_flat = q.reshape(q.size)
+    table = np.uint64(agent) * np.uint64(q.shape[2])
+    second = _second_table(q, algorithm)
+    n_copies = copies.episode.shape[1]
+    epsilon = np.empty(n_copies)
+    threshold = np.empty(n_copies, np.uint64)
+    temperature = np.empty(n_copies)
+    alpha = np.empty(n_copies)
+    gamma = hyper.gamma[agent]
+    w0, w1, w2, w3 = rng_state[agent, 0], rng_state[agent, 1], rng_state[agent, 2], \
+        rng_state[agent, 3]
+    episode, state, steps = copies.episode[agent], copies.state[agent], copies.steps[agent]
+    action, ret = copies.action[agent], copies.ret[agent]
+    for c in range(n_copies):
+        if copies.next_episode[agent] == 0:  # the first call starts the copies
+            episode[c] = -1
+            if c < n_episodes:
+                episode[c] = c
+                steps[c] = 0
+                ret[c] = 0.0
+                (s0, action[c], epsilon[c], threshold[c], temperature[c], alpha[c],
+                 w0, w1, w2, w3) = _begin_episode(env, hyper, agent, c, q_flat, table, w0, w1, w2,
+                                                  w3, n_actions, algorithm, exploration)
+                state[c] = np.int64(s0)
+        elif episode[c] >= 0:
+            epsilon[c], threshold[c], temperature[c], alpha[c] = _episode_values(
+                hyper, agent, episode[c])
+    if copies.next_episode[agent] == 0:
+        copies.next_episode[agent] = min(n_copies, n_episodes)
+    while True:
+        running = False
+        for c in range(n_copies):
+            running |= 0 <= episode[c] < end_episode
+        if not running:
+            break
+        if algorithm != SARSA:
+            for c in range(n_copies):
+                if episode[c] >= 0:
+                    draw, w0, w1, w2, w3 = xoshiro(w0, w1, w2, w3)
+                    action[c] = select_action(
+                        q_flat, (table + np.uint64(state[c])) * np.uint64(n_actions), second,
+                        draw, threshold[c], temperature[c], n_actions, exploration)
+        for c in range(n_copies):
+            if episode[c] < 0:
+                continue
+            s = np.uint64(state[c])
+            row = (table + s) * np.uint64(n_actions)
+            s_next, r, terminated, w0, w1, w2, w3 = env_step(env, s, action[c], w0, w1, w2, w3,
+                                                             n_actions, n_outcomes)
+            action[c], w0, w1, w2, w3 = learn(
+                q_flat, row, action[c], r, (table + s_next) * np.uint64(n_actions), terminated,
+                alpha[c], gamma, epsilon[c], threshold[c], temperature[c], second, w0, w1, w2,
+                w3, n_actions, exploration, algorithm)
+            steps[c] += 1
+            ret[c] += r
+            state[c] = np.int64(s_next)
+            if terminated or steps[c] >= max_steps:
+                e = episode[c]
+                returns[agent, e // record_stride] += ret[c]
+                lengths[agent, e // record_stride] += steps[c]
+                episode[c] = -1
+                e = copies.next_episode[agent]
+                if e < n_episodes:
+                    copies.next_episode[agent] = e + 1
+                    episode[c] = e
+                    steps[c] = 0
+                    ret[c] = 0.0
+                    (s0, action[c], epsilon[c], threshold[c], temperature[c], alpha[c],
+                     w0, w1, w2, w3) = _begin_episode(env, hyper, agent, e, q_flat, table, w0, w1,
+                                                      w2, w3, n_actions, algorithm, exploration)
+                    state[c] = np.int64(s0)
+    rng_state[agent, 0], rng_state[agent, 1] = w0, w1
+    rng_state[agent, 2], rng_state[agent, 3] = w2, w3
+
+
+@kernel
+def run_episodes_envs(q, rng_state, env, hyper, returns, lengths, record_stride, first_agent,
+                      end_agent, copies, end_episode, n_episodes, max_steps, n_actions,
+                      n_outcomes, algorithm, exploration):
+    """run_episodes for agents with several environment copies each (``copies``):
+    advance agents [first_agent, end_agent) until their episodes < end_episode are done."""
+    numba.literally(n_actions)
+    numba.literally(n_outcomes)
+    numba.literally(algorithm)
+    numba.literally(exploration)
+    for agent in range(first_agent, end_agent):
+        _episodes_one_agent_envs(q, rng_state, env, hyper, returns, lengths, record_stride,
+                                 agent, copies, end_episode, n_episodes, max_steps, n_actions,
+                                 n_outcomes, algorithm, exploration)
 
 
 @kernel

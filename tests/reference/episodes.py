@@ -75,3 +75,70 @@ def evaluate_agent(tables, rng, model, n_episodes, max_steps):
             if terminated:
                 break
     return total / n_episodes
+
+
+def train_agent_envs(tables, rng, model, hyper, n_episodes, max_steps, n_copies,
+                     algorithm="q_learning", exploration="epsilon_greedy"):
+    """One agent with n_copies environment copies (train(..., envs=n_copies)).
+
+    At every step the running copies all choose actions on the current table
+    (copy order), then each copy in order steps and learns; a copy whose
+    episode ends starts the next episode number while any remain. Returns
+    (returns, lengths) indexed by episode number.
+    """
+    q, gamma = tables[0], hyper["gamma"]
+    returns, lengths = [None] * n_episodes, [None] * n_episodes
+    copies = []  # dicts: episode, state, steps, ret, action and that episode's values
+
+    def begin(episode):
+        epsilon = schedule_value(hyper["epsilon"], episode)
+        copy = dict(episode=episode, epsilon=epsilon, threshold=int(epsilon * 4294967296.0),
+                    temperature=schedule_value(hyper["temperature"], episode),
+                    alpha=schedule_value(hyper["alpha"], episode), steps=0, ret=0.0, action=0)
+        copy["state"] = model.reset(rng)
+        if algorithm == "sarsa":
+            copy["action"] = select_action(q[copy["state"]], next_u64(rng), copy["threshold"],
+                                           copy["temperature"], exploration)
+        return copy
+
+    for c in range(n_copies):
+        copies.append(begin(c) if c < n_episodes else None)
+    next_episode = min(n_copies, n_episodes)
+    while any(copy is not None for copy in copies):
+        if algorithm != "sarsa":
+            for copy in copies:
+                if copy is not None:
+                    copy["action"] = select_action(action_values(tables, copy["state"]),
+                                                   next_u64(rng), copy["threshold"],
+                                                   copy["temperature"], exploration)
+        for c, copy in enumerate(copies):
+            if copy is None:
+                continue
+            s, a = copy["state"], copy["action"]
+            s_next, r, terminated = model.step(s, a, rng)
+            if algorithm == "q_learning":
+                q_learning_update(q, s, a, r, s_next, terminated, copy["alpha"], gamma)
+            elif algorithm == "double_q":
+                double_q_update(tables[0], tables[1], s, a, r, s_next, terminated,
+                                copy["alpha"], gamma, next_u64(rng))
+            elif algorithm == "sarsa":
+                a_next = 0
+                if not terminated:
+                    a_next = select_action(q[s_next], next_u64(rng), copy["threshold"],
+                                           copy["temperature"], exploration)
+                sarsa_update(q, s, a, r, s_next, a_next, terminated, copy["alpha"], gamma)
+                copy["action"] = a_next
+            else:
+                expected_sarsa_update(q, s, a, r, s_next, terminated, copy["alpha"], gamma,
+                                      copy["epsilon"], copy["temperature"], exploration)
+            copy["steps"] += 1
+            copy["ret"] += r
+            copy["state"] = s_next
+            if terminated or copy["steps"] >= max_steps:
+                returns[copy["episode"]] = copy["ret"]
+                lengths[copy["episode"]] = copy["steps"]
+                copies[c] = None
+                if next_episode < n_episodes:
+                    copies[c] = begin(next_episode)
+                    next_episode += 1
+    return returns, lengths
