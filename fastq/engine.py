@@ -76,6 +76,9 @@ class Run:
         Steps per episode (int64), or the block means (float64).
     rng_state : uint64 (agents, 4)
         The agents' streams after training (training continues from them).
+    optimality : dict or None
+        With ``track_optimality``: ``episodes`` (P,) and per agent ``q_error``
+        (max |Q - Q*|) and ``value_gap`` (V*(s0) - V^greedy(s0)), (agents, P).
     env, seed, config, max_steps, seconds
     """
 
@@ -94,6 +97,7 @@ class Run:
         self.copies = None if envs == 1 else _episodes.EnvCopies(
             *(np.zeros((self.n_agents, envs), np.int64) for _ in range(4)),
             np.zeros((self.n_agents, envs)), np.zeros(self.n_agents, np.int64))
+        self.optimality = None
         self.seed = seed
         self.config = config
         self.max_steps = max_steps
@@ -205,8 +209,9 @@ def resolve_max_steps(env, max_steps, step_cap) -> int:
 def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", alpha=0.1,
           gamma=0.99, epsilon=0.1, seed: int = 0, max_steps: int | None = None,
           exploration: str = "epsilon_greedy", temperature=1.0, q_init=0.0,
-          record: str = "episodes", envs: int = 1, step_cap: int = DEFAULT_STEP_CAP,
-          chunk_episodes: int | None = None, progress=False, stream_ids=None) -> Run:
+          record: str = "episodes", envs: int = 1, track_optimality=False,
+          step_cap: int = DEFAULT_STEP_CAP, chunk_episodes: int | None = None, progress=False,
+          stream_ids=None) -> Run:
     """Train ``agents`` independent tabular learners for ``episodes`` episodes each.
 
     Parameters
@@ -239,6 +244,11 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
         order; a copy whose episode ends starts the agent's next episode.
         More experience per step of wall-clock time; ``episodes`` still counts
         the agent's episodes (numbered in the order they start).
+    track_optimality : bool or int
+        Every k episodes (True: k = episodes // 100) record per agent
+        ``max |Q - Q*|`` and the greedy policy's exact value gap
+        ``V*(s0) - V^pi(s0)`` (TabularEnv only; Q* by value iteration) in
+        ``run.optimality``.
     step_cap : int
         Safety cap on episode length when there is no time limit at all
         (e.g. CliffWalking); a capped episode is truncated and a warning says so.
@@ -281,16 +291,66 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
                   epsilon=epsilon, temperature=temperature)
     run = Run(env, tables, streams, episodes, record, seed, config, limit,
               _validate.count("envs", envs))
-    run_chunks(run, hyper, chunk_episodes, progress)
+    tracker = None
+    if track_optimality is not False:
+        tracker = OptimalityTracker(run, hyper.gamma, track_optimality)
+    run_chunks(run, hyper, chunk_episodes, progress, tracker)
     return run
 
 
-def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False) -> None:
+class OptimalityTracker:
+    """Measures max |Q - Q*| and the greedy value gap every ``every`` episodes
+    (run.optimality: ``episodes`` (P,), ``q_error`` and ``value_gap`` (agents, P))."""
+
+    def __init__(self, run, gammas, every):
+        if not isinstance(run.env, TabularEnv):
+            raise TypeError("track_optimality needs a TabularEnv (a known model); "
+                            f"got {type(run.env).__name__}")
+        if every is True:
+            every = max(1, run.n_episodes // 100)
+        self.every = _validate.count("track_optimality", every)
+        self.run, self.gammas = run, gammas
+        unique, self.star_of = np.unique(gammas, return_inverse=True)
+        try:
+            self.q_star = np.stack([run.env.value_iteration(g) for g in unique])
+        except RuntimeError as error:
+            raise ValueError(f"track_optimality: {error}") from None
+        self.v_star_start = self.q_star.max(axis=2) @ run.env.initial
+        self.values = self.q_star.max(axis=2)[self.star_of]  # warm start: V*
+        points = -(-run.n_episodes // self.every)
+        run.optimality = dict(episodes=np.zeros(0, np.int64),
+                              q_error=np.full((run.n_agents, points), np.nan),
+                              value_gap=np.full((run.n_agents, points), np.nan))
+
+    def measure(self, episodes_done):
+        """Record the measurement after ``episodes_done`` episodes (all agents)."""
+        from .kernels.optimality import measure_optimality
+
+        run, env = self.run, self.run.env
+        j = len(run.optimality["episodes"])
+        q_error, value_gap = np.empty(run.n_agents), np.empty(run.n_agents)
+
+        def block(first, end):
+            measure_optimality(run.tables, first, end, env.offsets, env.probs, env.next_states,
+                               env.rewards, env.terminated, env.initial, self.gammas,
+                               self.q_star, self.v_star_start, self.star_of, self.values,
+                               1e-10, 100_000, q_error, value_gap)
+
+        over_agents(block, run.n_agents)
+        run.optimality["q_error"][:, j] = q_error
+        run.optimality["value_gap"][:, j] = value_gap
+        run.optimality["episodes"] = np.append(run.optimality["episodes"], episodes_done)
+
+
+def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False, tracker=None) -> None:
     """Train ``run`` (in place) through all its episodes, one kernel call per chunk
     of episodes and block of agents, blocks spread over numba.get_num_threads()."""
     env, n_episodes = run.env, run.n_episodes
     chunk = _validate.optional_count("chunk_episodes", chunk_episodes) \
         or _default_chunk(n_episodes, progress)
+    every = tracker.every if tracker is not None else n_episodes
+    bounds = sorted(set(range(0, n_episodes, chunk)) | set(range(0, n_episodes, every))
+                    | {n_episodes})
     codes = (env.n_actions, env.n_outcomes, ALGORITHMS[run.algorithm],
              EXPLORATIONS[run.config["exploration"]])
     episodes = (0, 0)
@@ -310,11 +370,13 @@ def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False) -> None:
     bar = _progress_bar(progress, n_episodes, run.n_agents)
     start = time.perf_counter()
     try:
-        for first in range(0, n_episodes, chunk):
-            episodes = (first, min(first + chunk, n_episodes))
+        for first, end in zip(bounds[:-1], bounds[1:]):
+            episodes = (first, end)
             interrupted = over_agents(train_block, run.n_agents)
             _raise_env_errors(env)
-            run.episodes_done = episodes[1]
+            run.episodes_done = end
+            if tracker is not None and (end % every == 0 or end == n_episodes):
+                tracker.measure(end)
             if bar is not None:
                 bar.update(episodes[1] - first)
             if interrupted:
