@@ -98,6 +98,7 @@ class Run:
             *(np.zeros((self.n_agents, envs), np.int64) for _ in range(4)),
             np.zeros((self.n_agents, envs)), np.zeros(self.n_agents, np.int64))
         self.optimality = None
+        self.hyper = None  # the encoded per-agent hyperparameters (set when training runs)
         self.seed = seed
         self.config = config
         self.max_steps = max_steps
@@ -160,6 +161,17 @@ class Run:
         first = max(0, n_columns - -(-wanted // stride))
         counts = np.minimum(stride, done - np.arange(first, n_columns) * stride)
         return self.return_sums[:, first:n_columns].sum(axis=1) / counts.sum()
+
+    def hyperparameter(self, name: str) -> np.ndarray:
+        """The values of ``alpha``, ``epsilon`` or ``temperature`` each agent used in
+        each episode, float64 (agents, episodes): the kernels' own schedule code."""
+        from .kernels.schedules import schedule_table
+
+        _validate.choice("name", name, ("alpha", "epsilon", "temperature"))
+        rows = getattr(self.hyper, name)
+        out = np.empty((self.n_agents, self.n_episodes))
+        schedule_table(rows, 0, out)
+        return out
 
     def evaluate(self, episodes: int = 1000, seed: int = 0) -> np.ndarray:
         """Mean return per agent of the greedy policy (ties at random), (agents,).
@@ -346,6 +358,7 @@ def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False, tracker=Non
     """Train ``run`` (in place) through all its episodes, one kernel call per chunk
     of episodes and block of agents, blocks spread over numba.get_num_threads()."""
     env, n_episodes = run.env, run.n_episodes
+    run.hyper = hyper
     chunk = _validate.optional_count("chunk_episodes", chunk_episodes) \
         or _default_chunk(n_episodes, progress)
     every = tracker.every if tracker is not None else n_episodes

@@ -221,3 +221,20 @@ def test_parallel_envs_match_twin(algorithm, env, n_agents, n_copies, episodes, 
         assert run.returns[i].tolist() == returns
         assert run.lengths[i].tolist() == lengths
         assert [int(w) for w in run.rng_state[i]] == stream
+
+
+def test_run_reports_the_schedule_values_the_kernels_used():
+    """Run.hyperparameter: per episode, what the twin's schedule gives."""
+    env = fastq.make("Chain-v0", n_states=4)
+    epsilon = [fastq.linear(1.0, 0.1, over=0.5), fastq.exponential(0.5, 0.0, decay=0.9), 0.3]
+    run = fastq.train(env, episodes=30, agents=3, epsilon=epsilon,
+                      alpha=fastq.linear(0.5, 0.1, over=10))
+    rows = encode_hyperparameters(3, 30, fastq.linear(0.5, 0.1, over=10), 0.99, epsilon, 1.0)
+    for name in ("epsilon", "alpha"):
+        table = run.hyperparameter(name)
+        for i in range(3):
+            assert table[i].tolist() == [
+                ref_schedules.schedule_value(getattr(rows, name)[i].tolist(), e)
+                for e in range(30)]
+    assert run.hyperparameter("epsilon")[0, -1] == pytest.approx(0.1)
+    assert run.hyperparameter("alpha")[0, 0] == 0.5

@@ -33,3 +33,11 @@ def schedule_value(schedule, episode):
     if kind == EXPONENTIAL:
         return end + (start - end) * _power(param, np.int64(episode))
     return start
+
+
+@kernel
+def schedule_table(schedules, first_episode, out):
+    """out[i, j] = value of schedule i at episode first_episode + j (float64 (n, m))."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = schedule_value(schedules[i], first_episode + j)
