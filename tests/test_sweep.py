@@ -100,6 +100,26 @@ def test_different_seeds_give_different_rows():
     assert not np.array_equal(a["steps"], b["steps"])
 
 
+def test_progress_bar_counts_agents_and_chunks(capsys):
+    pytest.importorskip("tqdm")
+    quiet(grid={"alpha": [0.1, 0.5]}, chunk_agents=3, progress=True)
+    err = capsys.readouterr().err
+    assert "6/6" in err and "agent/s" in err and "chunk 2/2" in err
+    quiet(grid={"alpha": [0.1, 0.5]}, chunk_agents=3, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_import_fastq_loads_no_optional_dependency():
+    import subprocess
+    import sys
+
+    code = ("import sys, fastq; print(sorted(m for m in ('pandas', 'matplotlib', 'dask', "
+            "'distributed', 'tqdm', 'pyarrow', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
 # ------------------------------------------------------------------ table and summary
 def test_table_columns_order_and_types():
     res = quiet()
