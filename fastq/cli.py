@@ -220,13 +220,19 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--episodes", type=int, metavar="N", required=True,
                    help="training episodes per agent")
     t.add_argument("--algorithm", metavar="NAME", default="q_learning",
-                   help="learning rule (default q_learning)")
+                   help="learning rule: q_learning (default), double_q, sarsa, expected_sarsa")
     t.add_argument("--alpha", type=_schedule_arg, metavar="A", default=0.1,
                    help="step size in (0, 1]: a number or a schedule (default 0.1)")
     t.add_argument("--gamma", type=float, metavar="G", default=0.99,
                    help="discount in [0, 1] (default 0.99)")
     t.add_argument("--epsilon", type=_schedule_arg, metavar="E", default=0.1,
                    help="exploration rate in [0, 1]: a number or a schedule (default 0.1)")
+    t.add_argument("--exploration", metavar="RULE", default="epsilon_greedy",
+                   help="epsilon_greedy (default) or softmax (Boltzmann, with --temperature)")
+    t.add_argument("--temperature", type=_schedule_arg, metavar="T", default=1.0,
+                   help="softmax temperature > 0: a number or a schedule (default 1)")
+    t.add_argument("--envs", type=int, metavar="E", default=1,
+                   help="environment copies per agent, all acting on its table (default 1)")
     t.add_argument("--seed", type=int, metavar="S", default=0,
                    help="agent i's random stream depends on (seed, i) only (default 0)")
     o = p.add_argument_group("evaluation and output")
@@ -262,7 +268,8 @@ def _run_train(args: argparse.Namespace) -> int:
     env = fastq.make(args.env, **given)
     train_kwargs = dict(episodes=args.episodes, agents=args.agents, algorithm=args.algorithm,
                         alpha=args.alpha, gamma=args.gamma, epsilon=args.epsilon,
-                        seed=args.seed, max_steps=args.max_steps)
+                        exploration=args.exploration, temperature=args.temperature,
+                        envs=args.envs, seed=args.seed, max_steps=args.max_steps)
     if args.step_cap is not None:
         train_kwargs["step_cap"] = args.step_cap
     threads = _check_threads(args.threads)
@@ -273,7 +280,7 @@ def _run_train(args: argparse.Namespace) -> int:
         n_threads = numba.get_num_threads()
         run = fastq.train(env, progress=args.progress and _have_tqdm(), **train_kwargs)
         evaluation = None
-        if args.eval_episodes and run.n_episodes:
+        if args.eval_episodes and run.episodes_done:
             eval_seed = args.seed if args.eval_seed is None else args.eval_seed
             evaluation = run.evaluate(args.eval_episodes, eval_seed)
     finally:
@@ -333,18 +340,21 @@ def _print_summary(run, env, given, args, n_threads, evaluation) -> None:
         limit = f"time limit {env.max_steps:,} steps"
     else:
         limit = f"no time limit (safety cap {run.max_steps:,} steps)"
-    hyper = (f"alpha {_show_hyper(args.alpha)}, gamma {args.gamma:g}, "
-             f"epsilon {_show_hyper(args.epsilon)}")
+    explore = (f"epsilon {_show_hyper(args.epsilon)}" if args.exploration != "softmax"
+               else f"softmax, temperature {_show_hyper(args.temperature)}")
+    hyper = f"alpha {_show_hyper(args.alpha)}, gamma {args.gamma:g}, {explore}"
+    if args.envs > 1:
+        hyper += f", {args.envs} env copies per agent"
     print(_line("env", f"{name}: {env.n_states} states, {env.n_actions} actions, {limit}"))
     print(_line("algorithm", f"{args.algorithm}: {hyper}"))
-    episodes = (f"{run.n_episodes:,} episodes" if run.n_episodes == args.episodes
-                else f"{run.n_episodes:,} of {args.episodes:,} episodes (interrupted)")
+    episodes = (f"{run.episodes_done:,} episodes" if run.episodes_done == args.episodes
+                else f"{run.episodes_done:,} of {args.episodes:,} episodes (interrupted)")
     print(_line("training", f"{run.n_agents:,} agents x {episodes} = {run.steps:,} env-steps, "
                             f"seed {run.seed}"))
     print(_line("time", f"{run.seconds:.3g} s, {_si(run.steps_per_second)} env-steps/s "
                         f"on {n_threads} thread{'s' if n_threads != 1 else ''}"))
-    if run.n_episodes:
-        k = max(1, int(round(run.n_episodes * 0.1)))
+    if run.episodes_done:
+        k = max(1, int(round(run.episodes_done * 0.1)))
         print(_line("final return", f"{_spread(run.final_return())}, last {k:,} episodes"))
     if evaluation is not None:
         print(_line("greedy eval", f"{_spread(evaluation)}, "

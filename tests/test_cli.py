@@ -238,3 +238,21 @@ def test_python_dash_m_fastq():
     assert list(summary(proc.stdout)) == ["env", "algorithm", "training", "time",
                                           "final return", "greedy eval"]
     assert "4 agents x 50 episodes" in proc.stdout
+
+
+@pytest.mark.parametrize("argv, kwargs", [
+    (["--algorithm", "sarsa", "--envs", "3"], dict(algorithm="sarsa", envs=3)),
+    (["--algorithm", "double_q", "--exploration", "softmax", "--temperature", "exp:2,0.1,0.99"],
+     dict(algorithm="double_q", exploration="softmax",
+          temperature=fastq.exponential(2.0, 0.1, decay=0.99))),
+])
+def test_rule_options_equal_train_in_python(capsys, tmp_path, argv, kwargs):
+    path = tmp_path / "run.npz"
+    status, out, err = run_cli(capsys, "train", "FrozenLake-v1", "--agents", "8", "--episodes",
+                               "60", "--eval-episodes", "0", "--no-progress", "--out",
+                               str(path), *argv)
+    assert status == 0, err
+    arrays, _ = cli.load_run(path)
+    run = fastq.train(fastq.make("FrozenLake-v1"), episodes=60, agents=8, **kwargs)
+    np.testing.assert_array_equal(arrays["q"], run.q)
+    np.testing.assert_array_equal(arrays["returns"], run.returns)
