@@ -135,7 +135,7 @@ def compare(workloads=WORKLOADS, threads=(1, 2), agents: int = 1024, seconds: fl
     AMD Zen 4 gathers and scatters are slow and the scalar kernel can win), so
     the limit is the faster of the two. Returns one dict per (workload,
     threads) with the median rates, ``ratio`` = fastq / the faster C kernel,
-    and the most CPU other processes used during a fastq run. ``wait``: before
+    and the most CPU other processes used during any of the runs. ``wait``: before
     each (workload, threads) block, wait up to that many seconds for other
     processes to leave the cores free (a shared machine).
     """
@@ -152,7 +152,10 @@ def compare(workloads=WORKLOADS, threads=(1, 2), agents: int = 1024, seconds: fl
             def run_c():
                 for v in variants:
                     log(f"{w}, {n} thread(s): C {v}")
-                    c_rates[v].append(run(w, agents, n, seconds, VARIANTS[v])["steps_per_second"])
+                    with bench.CpuLoad() as load:
+                        rate = run(w, agents, n, seconds, VARIANTS[v])["steps_per_second"]
+                    c_rates[v].append(rate)
+                    others.append(load.others_cpu)
 
             if wait > 0:
                 log(f"{w}, {n} thread(s): waiting up to {wait:g} s for a quiet machine")
