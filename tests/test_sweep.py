@@ -47,7 +47,9 @@ def quiet(env=FL, grid=GRID, **kw):
     {"exploration": ["epsilon_greedy", "softmax"],
      "temperature": [0.5, fastq.exponential(2.0, 0.1, 0.99)],
      "q_init": [0.0, 1.0], "max_steps": [50, None]},
-], ids=["algorithms", "exploration-q_init-max_steps"])
+    {"alpha": [0.1, 0.5], "envs": [1, 2], "dtype": ["float64", "float32"],
+     "gamma": [0.9, 0.99]},
+], ids=["algorithms", "exploration-q_init-max_steps", "envs-dtype"])
 def test_row_is_agent_k_of_train_alone_bit_for_bit(grid):
     """Configs of different groups (algorithm, exploration, max_steps) and per-agent
     values (alpha, epsilon, temperature schedules, q_init) batched together."""
