@@ -222,8 +222,8 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
           gamma=0.99, epsilon=0.1, seed: int = 0, max_steps: int | None = None,
           exploration: str = "epsilon_greedy", temperature=1.0, q_init=0.0,
           record: str = "episodes", envs: int = 1, track_optimality=False,
-          step_cap: int = DEFAULT_STEP_CAP, chunk_episodes: int | None = None, progress=False,
-          stream_ids=None) -> Run:
+          dtype=np.float64, step_cap: int = DEFAULT_STEP_CAP,
+          chunk_episodes: int | None = None, progress=False, stream_ids=None) -> Run:
     """Train ``agents`` independent tabular learners for ``episodes`` episodes each.
 
     Parameters
@@ -247,6 +247,9 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
         with ``temperature``).
     q_init : float or float64 (S, A) or (agents, S, A)
         Initial Q values (e.g. ``run.q`` to warm-start from an earlier run).
+    dtype : np.float64 or np.float32
+        Q tables' precision: float32 halves table memory (the arithmetic is
+        done in float64 and rounded when stored).
     record : str
         ``"episodes"`` (every episode), ``"every:K"`` (means of blocks of K),
         ``"mean"`` (one mean per agent) or ``"none"``: bounds record memory.
@@ -292,8 +295,7 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
     limit = resolve_max_steps(env, max_steps, step_cap)
     hyper = encode_hyperparameters(agents, episodes, alpha, gamma, epsilon, temperature)
     parse_record(record, episodes)
-    q = initial_q(q_init, agents, env)
-    tables = np.array(np.broadcast_to(q, (n_tables(algorithm),) + q.shape), order="C")
+    tables = initial_tables(q_init, n_tables(algorithm), agents, env, dtype)
     if stream_ids is None:
         streams = agent_streams(seed, agents)
     else:
@@ -471,15 +473,32 @@ def _raise_env_errors(env) -> None:
         env.raise_errors()
 
 
-def initial_q(q_init, agents, env):
-    """float64 (agents, S, A) from a number, an (S, A) table or per-agent tables."""
-    shape = (agents, env.n_states, env.n_actions)
+DTYPES = {np.dtype(np.float64): "float64", np.dtype(np.float32): "float32"}
+
+
+def check_dtype(dtype) -> np.dtype:
+    """float64 (default) or float32 Q tables."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype not in DTYPES:
+        raise TypeError(f"dtype must be np.float64 or np.float32; got {dtype!r}")
+    return dtype
+
+
+def initial_tables(q_init, n_tables, agents, env, dtype=np.float64):
+    """(n_tables, agents, S, A) tables from a number, an (S, A) table or per-agent
+    tables (allocated once: no temporary copy of the whole batch)."""
+    dtype = check_dtype(dtype)
+    tables = np.empty((n_tables, agents, env.n_states, env.n_actions), dtype)
+    shape = tables.shape[1:]
     if np.ndim(q_init) == 0:
-        return np.full(shape, _validate.real("q_init", q_init, -np.inf, np.inf))
+        tables[...] = _validate.real("q_init", q_init, -np.inf, np.inf)
+        return tables
     q = _validate.real_array("q_init", q_init)
-    if q.shape == shape[1:]:
-        q = np.broadcast_to(q, shape)
-    if q.shape != shape:
+    if q.shape not in (shape, shape[1:]):
         raise ValueError(f"q_init must be a number, shape {shape[1:]} or shape {shape}; "
                          f"got shape {q.shape}")
-    return np.array(q, dtype=np.float64, order="C")
+    tables[...] = q
+    return tables

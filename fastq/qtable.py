@@ -6,8 +6,8 @@ import json
 import numpy as np
 
 from . import _validate, schedules
-from .engine import ALGORITHMS, DEFAULT_STEP_CAP, EXPLORATIONS, Run, agent_streams, check_env, \
-    encode_hyperparameters, n_tables, resolve_max_steps, run_chunks
+from .engine import ALGORITHMS, DEFAULT_STEP_CAP, EXPLORATIONS, Run, agent_streams, check_dtype, \
+    check_env, encode_hyperparameters, n_tables, resolve_max_steps, run_chunks
 from .kernels.batch import choose_actions, update_agents
 from .kernels.schedules import schedule_value
 
@@ -46,7 +46,7 @@ class VecQTable:
 
     def __init__(self, agents, n_states, n_actions, alpha=0.1, gamma=0.99, epsilon=0.1,
                  seed=0, algorithm="q_learning", exploration="epsilon_greedy", temperature=1.0,
-                 *, stream_ids=None):
+                 *, stream_ids=None, dtype=np.float64):
         self.n_agents = _validate.count("agents", agents)
         self.n_states = _validate.count("n_states", n_states)
         self.n_actions = _validate.count("n_actions", n_actions)
@@ -57,7 +57,7 @@ class VecQTable:
         self.seed = _validate.seed(seed)
         self.episode = 0
         self.tables = np.zeros((n_tables(algorithm), self.n_agents, self.n_states,
-                                self.n_actions))
+                                self.n_actions), check_dtype(dtype))
         if stream_ids is None:
             self.rng_state = agent_streams(self.seed, self.n_agents)
         else:
@@ -71,7 +71,7 @@ class VecQTable:
         vq = cls(run.n_agents, run.env.n_states, run.env.n_actions, alpha=c["alpha"],
                  gamma=c["gamma"], epsilon=c["epsilon"], seed=run.seed,
                  algorithm=c["algorithm"], exploration=c["exploration"],
-                 temperature=c["temperature"])
+                 temperature=c["temperature"], dtype=run.tables.dtype)
         vq.tables[:] = run.tables
         vq.rng_state[:] = run.rng_state
         return vq

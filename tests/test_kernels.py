@@ -238,3 +238,32 @@ def test_run_reports_the_schedule_values_the_kernels_used():
                 for e in range(30)]
     assert run.hyperparameter("epsilon")[0, -1] == pytest.approx(0.1)
     assert run.hyperparameter("alpha")[0, 0] == 0.5
+
+
+@pytest.mark.parametrize("algorithm, exploration", [("q_learning", "epsilon_greedy"),
+                                                    ("double_q", "softmax"),
+                                                    ("expected_sarsa", "softmax")])
+@given(env=mdps(max_actions=3, fixed_shape=True), n_agents=st.integers(1, 6),
+       episodes=st.integers(1, 12), seed=seeds, alpha=alphas, epsilon=epsilons,
+       temperature=temperatures, data=st.data())
+@settings(max_examples=15)
+def test_float32_tables_match_twin(algorithm, exploration, env, n_agents, episodes, seed,
+                                   alpha, epsilon, temperature, data):
+    """float32 tables: float64 arithmetic, every stored value rounded to float32."""
+    run = fastq.train(env, episodes=episodes, agents=n_agents, alpha=alpha, epsilon=epsilon,
+                      seed=seed, algorithm=algorithm, exploration=exploration,
+                      temperature=temperature, dtype=np.float32)
+    assert run.tables.dtype == np.float32
+    hyper = encode_hyperparameters(n_agents, episodes, alpha, 0.99, epsilon, temperature)
+    for i in range(n_agents):
+        tables = [ref_updates.Float32Table([0.0] * env.n_actions for _ in range(env.n_states))
+                  for _ in range(run.tables.shape[0])]
+        stream = ref_rng.seed_stream(seed, i)
+        rows = dict(alpha=hyper.alpha[i].tolist(), epsilon=hyper.epsilon[i].tolist(),
+                    temperature=hyper.temperature[i].tolist(), gamma=0.99)
+        returns, lengths = ref_episodes.train_agent(tables, stream, _model(env), rows, 0,
+                                                    episodes, env.max_steps, algorithm,
+                                                    exploration)
+        assert _twin_tables(run, i) == [[list(row) for row in t] for t in tables]
+        assert run.returns[i].tolist() == returns
+        assert [int(w) for w in run.rng_state[i]] == stream

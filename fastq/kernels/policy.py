@@ -33,11 +33,12 @@ POPCOUNT, KTH = _tie_tables(LUT_ACTIONS)
 
 @kernel
 def action_value(q_flat, row, second, a):
-    """Q(s, a), or Q_A(s, a) + Q_B(s, a) when ``second`` != 0."""
+    """Q(s, a), or Q_A(s, a) + Q_B(s, a) when ``second`` != 0, as float64 (float32
+    tables only store in float32: all arithmetic is float64)."""
     i = row + np.uint64(a)
     if second == 0:
-        return q_flat[i]
-    return q_flat[i] + q_flat[i + second]
+        return np.float64(q_flat[i])
+    return np.float64(q_flat[i]) + np.float64(q_flat[i + second])
 
 
 @kernel

@@ -2,13 +2,21 @@
 
 Tables are lists of rows (lists), mutated in place; each update returns the TD error.
 """
+import numpy as np
+
 from .policy import expected_value, greedy_action
 from .rng import MASK32
 
 
+class Float32Table(list):
+    """A table (list of rows) whose entries are stored rounded to float32, as fastq
+    stores float32 tables; the arithmetic stays float64."""
+
+
 def _apply(q, s, a, target, alpha):
     td_error = target - q[s][a]
-    q[s][a] = q[s][a] + alpha * td_error
+    value = q[s][a] + alpha * td_error
+    q[s][a] = float(np.float32(value)) if isinstance(q, Float32Table) else value
     return td_error
 
 
