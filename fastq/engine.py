@@ -8,7 +8,7 @@ import warnings
 import numba
 import numpy as np
 
-from . import _validate, schedules
+from . import _dispatch, _validate, schedules
 from .envs.function import FunctionEnv
 from .envs.tabular import TabularEnv
 from .kernels import episodes as _episodes
@@ -28,6 +28,14 @@ def agent_streams(seed: int, n_agents: int, first_agent: int = 0) -> np.ndarray:
     state = np.empty((n_agents, 4), np.uint64)
     seed_streams(np.uint64(seed), np.int64(first_agent), state)
     return state
+
+
+def make_streams(seed: int, n_agents: int, stream_ids=None) -> np.ndarray:
+    """The streams of agents 0.. (or of the given stream ids) for ``seed``."""
+    if stream_ids is None:
+        return agent_streams(seed, n_agents)
+    ids = _validate.index_array("stream_ids", stream_ids, 2**62, shape=(n_agents,))
+    return np.concatenate([agent_streams(seed, 1, int(i)) for i in ids])
 
 
 def n_tables(algorithm: str) -> int:
@@ -173,22 +181,23 @@ class Run:
         schedule_table(rows, 0, out)
         return out
 
-    def evaluate(self, episodes: int = 1000, seed: int = 0) -> np.ndarray:
+    def evaluate(self, episodes: int = 1000, seed: int = 0, stream_ids=None) -> np.ndarray:
         """Mean return per agent of the greedy policy (ties at random), (agents,).
 
         Same environment and time limit as training; run in the kernels with
-        evaluation streams derived from ``seed`` (independent of training).
+        evaluation streams derived from ``seed`` (independent of training):
+        agent i uses the evaluation stream ``stream_ids[i]`` (default i).
         """
         episodes = _validate.count("episodes", episodes)
         seed = _validate.seed(seed)
         out = np.empty(self.n_agents)
-        streams = agent_streams(seed ^ EVALUATION_DOMAIN, self.n_agents)
+        streams = make_streams(seed ^ EVALUATION_DOMAIN, self.n_agents, stream_ids)
         env = self.env
 
         def evaluate(first, end):
-            _episodes.evaluate_greedy(self.tables, streams, env.kernel_arrays(), first, end,
-                                      episodes, self.max_steps, env.n_actions, env.n_outcomes,
-                                      ALGORITHMS[self.algorithm], out)
+            _dispatch.call(_episodes.evaluate_greedy, self.tables, streams, env.kernel_arrays(),
+                           first, end, episodes, self.max_steps, out, env.n_actions,
+                           env.n_outcomes, ALGORITHMS[self.algorithm], literal=3)
 
         evaluate(0, 0)  # compile or load before the threads start
         if over_agents(evaluate, self.n_agents):
@@ -296,11 +305,7 @@ def train(env, episodes: int, agents: int = 1, algorithm: str = "q_learning", al
     hyper = encode_hyperparameters(agents, episodes, alpha, gamma, epsilon, temperature)
     parse_record(record, episodes)
     tables = initial_tables(q_init, n_tables(algorithm), agents, env, dtype)
-    if stream_ids is None:
-        streams = agent_streams(seed, agents)
-    else:
-        ids = _validate.index_array("stream_ids", stream_ids, 2**62, shape=(agents,))
-        streams = np.concatenate([agent_streams(seed, 1, int(i)) for i in ids])
+    streams = make_streams(seed, agents, stream_ids)
     config = dict(algorithm=algorithm, exploration=exploration, alpha=alpha, gamma=gamma,
                   epsilon=epsilon, temperature=temperature)
     run = Run(env, tables, streams, episodes, record, seed, config, limit,
@@ -358,7 +363,7 @@ class OptimalityTracker:
 
 def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False, tracker=None) -> None:
     """Train ``run`` (in place) through all its episodes, one kernel call per chunk
-    of episodes and block of agents, blocks spread over numba.get_num_threads()."""
+    of episodes and block of agents, blocks spread over thread_count() threads."""
     env, n_episodes = run.env, run.n_episodes
     run.hyper = hyper
     chunk = _validate.optional_count("chunk_episodes", chunk_episodes) \
@@ -372,14 +377,15 @@ def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False, tracker=Non
 
     def train_block(first_agent, end_agent):
         if run.copies is None:
-            _episodes.run_episodes(run.tables, run.rng_state, env.kernel_arrays(), hyper,
-                                   run.return_sums, run.length_sums, run.record_stride,
-                                   first_agent, end_agent, *episodes, run.max_steps, *codes)
+            _dispatch.call(_episodes.run_episodes, run.tables, run.rng_state,
+                           env.kernel_arrays(), hyper, run.return_sums, run.length_sums,
+                           run.record_stride, first_agent, end_agent, *episodes, run.max_steps,
+                           *codes, literal=4)
         else:
-            _episodes.run_episodes_envs(run.tables, run.rng_state, env.kernel_arrays(), hyper,
-                                        run.return_sums, run.length_sums, run.record_stride,
-                                        first_agent, end_agent, run.copies, episodes[1],
-                                        n_episodes, run.max_steps, *codes)
+            _dispatch.call(_episodes.run_episodes_envs, run.tables, run.rng_state,
+                           env.kernel_arrays(), hyper, run.return_sums, run.length_sums,
+                           run.record_stride, first_agent, end_agent, run.copies, episodes[1],
+                           n_episodes, run.max_steps, *codes, literal=4)
 
     train_block(0, 0)  # compile or load the kernel before the clock starts
     bar = _progress_bar(progress, n_episodes, run.n_agents)
@@ -412,15 +418,26 @@ def run_chunks(run: Run, hyper, chunk_episodes=None, progress=False, tracker=Non
 _POOL: list = [None, 0]  # a ThreadPoolExecutor and its size, made on first use
 
 
+def thread_count() -> int:
+    """Threads for the kernels: numba.set_num_threads() if it was called, else
+    NUMBA_NUM_THREADS. (Asking Numba directly would start its threading layer,
+    which fastq does not use and which breaks process pools that fork.)"""
+    from numba.np.ufunc import parallel
+
+    if parallel._is_initialized:
+        return numba.get_num_threads()
+    return numba.config.NUMBA_NUM_THREADS
+
+
 def over_agents(work, n_agents: int) -> bool:
     """Run ``work(first, end)`` over disjoint blocks covering agents [0, n_agents).
 
-    The kernels release the GIL, so blocks run in parallel on
-    numba.get_num_threads() threads (several blocks per thread balance the
-    load). Every block finishes even if Ctrl-C arrives meanwhile; returns
-    whether it did. Results never depend on the blocks: agents own their rows.
+    The kernels release the GIL, so blocks run in parallel on thread_count()
+    threads (several blocks per thread balance the load). Every block
+    finishes even if Ctrl-C arrives meanwhile; returns whether it did.
+    Results never depend on the blocks: agents own their rows.
     """
-    threads = min(numba.get_num_threads(), -(-n_agents // _episodes.GROUP_SIZE))
+    threads = min(thread_count(), -(-n_agents // _episodes.GROUP_SIZE))
     try:
         if threads <= 1:
             work(0, n_agents)

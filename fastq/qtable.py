@@ -6,8 +6,8 @@ import json
 import numpy as np
 
 from . import _validate, schedules
-from .engine import ALGORITHMS, DEFAULT_STEP_CAP, EXPLORATIONS, Run, agent_streams, check_dtype, \
-    check_env, encode_hyperparameters, n_tables, resolve_max_steps, run_chunks
+from .engine import ALGORITHMS, DEFAULT_STEP_CAP, EXPLORATIONS, Run, check_dtype, check_env, \
+    encode_hyperparameters, make_streams, n_tables, resolve_max_steps, run_chunks
 from .kernels.batch import choose_actions, update_agents
 from .kernels.schedules import schedule_value
 
@@ -58,11 +58,7 @@ class VecQTable:
         self.episode = 0
         self.tables = np.zeros((n_tables(algorithm), self.n_agents, self.n_states,
                                 self.n_actions), check_dtype(dtype))
-        if stream_ids is None:
-            self.rng_state = agent_streams(self.seed, self.n_agents)
-        else:
-            ids = _validate.index_array("stream_ids", stream_ids, 2**62, shape=(self.n_agents,))
-            self.rng_state = np.concatenate([agent_streams(self.seed, 1, int(i)) for i in ids])
+        self.rng_state = make_streams(self.seed, self.n_agents, stream_ids)
 
     @classmethod
     def from_run(cls, run: Run) -> "VecQTable":

@@ -131,3 +131,34 @@ def test_stream_ids_pick_streams():
     picked = fastq.train(env, episodes=20, agents=3, seed=4, stream_ids=[5, 0, 5])
     for row, k in enumerate([5, 0, 5]):
         np.testing.assert_array_equal(picked.q[row], full.q[k])
+
+
+def test_evaluate_stream_ids_pick_evaluation_streams():
+    env = fastq.make("FrozenLake-v1")
+    run = fastq.train(env, episodes=300, agents=4, seed=2)
+    alone = fastq.train(env, episodes=300, agents=4, seed=2)
+    alone.tables[0, [0, 1]] = run.tables[0, [3, 3]]
+    picked = run.evaluate(200, seed=1, stream_ids=[0, 1, 2, 3])
+    np.testing.assert_array_equal(picked, run.evaluate(200, seed=1))
+    swapped = alone.evaluate(200, seed=1, stream_ids=[3, 3, 2, 3])
+    assert swapped[0] == swapped[1] == picked[3]
+
+
+def test_kernel_calls_skip_numba_retyping():
+    """After the first call, train() reuses the compiled entry point: a one-episode
+    run costs well under a millisecond of Python overhead (checked by call count,
+    not time: the dispatcher is not entered again)."""
+    from fastq import _dispatch
+    from fastq.kernels import episodes as k
+
+    env = fastq.make("FrozenLake-v1")
+    fastq.train(env, episodes=1, agents=1)
+    calls = []
+    original = k.run_episodes._compile_for_args
+    k.run_episodes._compile_for_args = lambda *a, **kw: calls.append(1) or original(*a, **kw)
+    try:
+        for _ in range(5):
+            fastq.train(env, episodes=1, agents=1)
+    finally:
+        del k.run_episodes._compile_for_args
+    assert calls == [] and len(_dispatch._ENTRY_POINTS) > 0

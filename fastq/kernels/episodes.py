@@ -336,8 +336,8 @@ def _evaluate_one_agent(q, rng_state, env, agent, n_episodes, max_steps, n_actio
 
 
 @kernel
-def evaluate_greedy(q, rng_state, env, first_agent, end_agent, n_episodes, max_steps,
-                    n_actions, n_outcomes, algorithm, out):
+def evaluate_greedy(q, rng_state, env, first_agent, end_agent, n_episodes, max_steps, out,
+                    n_actions, n_outcomes, algorithm):
     """out[i] = mean greedy return of agent i in [first_agent, end_agent) (rng_state:
     the evaluation streams)."""
     numba.literally(n_actions)

@@ -8,7 +8,6 @@ for bit, whatever else is in the chunk.
 """
 from __future__ import annotations
 
-import copy
 import threading
 import time
 import warnings
@@ -152,11 +151,8 @@ def run_chunk(task: Task) -> dict:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if run.returns.shape[1] < task.episodes:
         raise KeyboardInterrupt  # train() kept a partial run: this chunk is not finished
-    if task.eval_episodes > 0:
-        eval_return = np.empty(n_agents)
-        for c in range(n_configs):  # seed k of a config evaluates with stream k, as alone
-            rows = slice(c * task.seeds, (c + 1) * task.seeds)
-            eval_return[rows] = _evaluate_rows(run, rows, task.eval_episodes, task.eval_seed)
+    if task.eval_episodes > 0:  # seed k of a config evaluates with stream k, as alone
+        eval_return = run.evaluate(task.eval_episodes, task.eval_seed, stream_ids=stream_ids)
     else:
         eval_return = np.full(n_agents, np.nan)
     seconds = time.perf_counter() - start
@@ -173,14 +169,6 @@ def run_chunk(task: Task) -> dict:
         "seconds": np.float64(seconds),
         "interrupted": np.bool_(interrupted),
     }
-
-
-def _evaluate_rows(run, rows, episodes, seed):
-    """Run.evaluate on some rows of a run, as if they were a run of their own (evaluation
-    streams are numbered by agent index within the run)."""
-    sub = copy.copy(run)
-    sub.tables = np.ascontiguousarray(run.tables[:, rows])  # (n_tables, agents, S, A)
-    return sub.evaluate(episodes=episodes, seed=seed)
 
 
 def has_goal(env) -> bool:
