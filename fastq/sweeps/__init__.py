@@ -61,8 +61,10 @@ def sweep(env, grid=None, *, seeds: int = 8, episodes: int, space=None, samples=
     samples : int, optional
         Number of random configs (with ``space``).
     seed : int
-        The sweep's seed (agents' streams); ``sample_seed`` and ``eval_seed``
-        default to it.
+        The sweep's seed (agents' streams).
+    sample_seed, eval_seed : int, optional
+        Seeds of the random search's draws and of the greedy evaluation
+        (default: ``seed``).
     eval_episodes : int
         Greedy evaluation episodes per agent (``Run.evaluate``); 0 skips it.
     curve : str
@@ -81,7 +83,9 @@ def sweep(env, grid=None, *, seeds: int = 8, episodes: int, space=None, samples=
         the final table is the same.
     executor : concurrent.futures.Executor, optional
         Where chunks run (``ProcessPoolExecutor``, Dask ``client.get_executor()``);
-        default: this process. Lost chunks are resubmitted ``retries`` times.
+        default: this process.
+    retries : int
+        How many times a chunk lost with a worker is resubmitted.
     progress : bool
         A tqdm bar over agents with agents/s and ETA (when tqdm is installed).
     **fixed
