@@ -1,6 +1,7 @@
 """fastq: vectorized tabular Q-learning, thousands of agents at once in Numba kernels."""
 from . import rng
-from .engine import Run, train
+from .engine import train
+from .run import Run
 from .envs import FunctionEnv, TabularEnv, make, random_mdp
 from .qtable import QTable, VecQTable
 from .schedules import constant, exponential, linear

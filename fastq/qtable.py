@@ -6,8 +6,10 @@ import json
 import numpy as np
 
 from . import _validate, schedules
-from .engine import ALGORITHMS, DEFAULT_STEP_CAP, EXPLORATIONS, Run, check_dtype, check_env, \
-    encode_hyperparameters, make_streams, n_tables, resolve_max_steps, run_chunks
+from ._inputs import ALGORITHMS, DEFAULT_STEP_CAP, EXPLORATIONS, check_dtype, check_env, \
+    encode_hyperparameters, make_streams, n_tables, resolve_max_steps
+from .engine import run_chunks
+from .run import Run
 from .kernels.batch import choose_actions, update_agents
 from .kernels.schedules import schedule_value
 

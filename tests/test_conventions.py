@@ -1,13 +1,11 @@
 """Conventions checked by the suite: kernel flags, and the extra passes of STYLE.md
 (the kernels run as plain Python, and with bounds checking) give the same bits."""
-import hashlib
 import importlib
 import os
 import pkgutil
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from numba.core.dispatcher import Dispatcher
 
@@ -45,7 +43,6 @@ def test_every_kernel_module_has_a_twin_or_an_external_check():
 
 SCRIPT = """
 import hashlib, warnings
-import numpy as np
 import fastq
 warnings.simplefilter("ignore")
 h = hashlib.sha256()

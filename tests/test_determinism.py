@@ -71,7 +71,7 @@ def test_chunked_equals_unchunked(env, episodes, chunk, seed, epsilon):
 @settings(max_examples=10)
 def test_any_split_of_agents_into_blocks_gives_the_same_bits(algorithm, cuts):
     """The engine hands disjoint agent blocks to threads: the split must not matter."""
-    from fastq.engine import ALGORITHMS, agent_streams, encode_hyperparameters
+    from fastq._inputs import ALGORITHMS, agent_streams, encode_hyperparameters
     from fastq.kernels import episodes as k
 
     env = fastq.make("FrozenLake8x8-v1")

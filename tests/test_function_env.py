@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 import fastq
 from reference import envs as ref_envs, episodes as ref_episodes, rng as ref_rng
-from fastq.engine import encode_hyperparameters
+from fastq._inputs import encode_hyperparameters
 
 
 @numba.njit

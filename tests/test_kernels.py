@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import fastq
-from fastq.engine import ALGORITHMS, EVALUATION_DOMAIN, EXPLORATIONS, agent_streams, \
+from fastq._inputs import ALGORITHMS, EVALUATION_DOMAIN, EXPLORATIONS, agent_streams, \
     encode_hyperparameters
 from fastq.kernels import policy, rng, schedules as kschedules, updates
 from fastq.schedules import encode

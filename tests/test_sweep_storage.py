@@ -1,11 +1,9 @@
 """Sweeps on disk: chunk files as they finish, resume after a kill or Ctrl-C, files."""
 import functools
 import json
-import os
 import signal
 import subprocess
 import sys
-import textwrap
 import warnings
 
 import numpy as np
