@@ -43,6 +43,7 @@ def test_every_kernel_module_has_a_twin_or_an_external_check():
 
 SCRIPT = """
 import hashlib, warnings
+import numpy as np
 import fastq
 warnings.simplefilter("ignore")
 h = hashlib.sha256()
