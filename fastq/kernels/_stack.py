@@ -1,4 +1,4 @@
-"""Fixed-size arrays on the stack, for the few values each group of agents carries.
+"""Arrays for the hot loops: fixed-size arrays on the stack, and borrowed views.
 
 ``stack_empty(n, dtype)`` (n a compile-time constant) allocates on the
 function's stack frame: no allocator call, no reference counting, and LLVM
@@ -39,3 +39,30 @@ if numba.config.DISABLE_JIT:
         return np.empty(n, dtype)
 else:
     stack_empty = _stack_empty
+
+
+@intrinsic
+def _borrow(typingctx, array):
+    """The same array without its reference count (meminfo NULL)."""
+    if not isinstance(array, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        view = context.make_array(array)(context, builder, value=args[0])
+        view.meminfo = context.get_constant_null(types.MemInfoPointer(types.voidptr))
+        return view._getvalue()
+
+    return array(array), codegen
+
+
+if numba.config.DISABLE_JIT:
+    def borrow(array):
+        return array
+else:
+    borrow = _borrow
+borrow.__doc__ = """A view of ``array`` that is not reference counted, for the hot loops.
+
+Passing an array to a function that LLVM does not inline costs two atomic
+reference-count updates per call; a borrowed array costs none. The caller
+must keep the original alive while the view is used (the kernels' arguments
+are alive for the whole call)."""

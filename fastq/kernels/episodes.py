@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel
-from ._stack import stack_empty
+from ._stack import borrow, stack_empty
 from .envs import env_reset, env_step
 from .policy import epsilon_greedy, select_action
 from .rng import xoshiro
@@ -61,7 +61,7 @@ def _second_table(q, algorithm):
     return np.uint64(0)
 
 
-@kernel
+@kernel(inline="always")
 def _episode_values(hyper, agent, episode):
     """(epsilon, epsilon * 2**32, temperature, alpha) of an agent's episode."""
     epsilon = schedule_value(hyper.epsilon[agent], episode)
@@ -70,7 +70,7 @@ def _episode_values(hyper, agent, episode):
             schedule_value(hyper.alpha[agent], episode))
 
 
-@kernel
+@kernel(inline="always")
 def _begin_episode(env, hyper, agent, episode, q_flat, table, w0, w1, w2, w3, n_actions,
                    algorithm, exploration):
     """An agent's per-episode values, its start state and (SARSA) first action.
@@ -103,7 +103,7 @@ def _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_strid
     """
     if first_episode >= end_episode:
         return
-    q_flat = q.reshape(q.size)
+    q_flat = borrow(q.reshape(q.size))
     n_states = np.uint64(q.shape[2])
     second = _second_table(q, algorithm)
     w0 = stack_empty(GROUP_SIZE, np.uint64)
@@ -162,8 +162,9 @@ def _episodes_one_group(q, rng_state, env, hyper, returns, lengths, record_strid
             if terminated or steps[g] >= max_steps:
                 agent = first_agent + g
                 e = episode[g]
-                returns[agent, e // record_stride] += ret[g]
-                lengths[agent, e // record_stride] += steps[g]
+                column = e if record_stride == 1 else e // record_stride
+                returns[agent, column] += ret[g]
+                lengths[agent, column] += steps[g]
                 episode[g] = e + 1
                 steps[g] = 0
                 ret[g] = 0.0
@@ -214,7 +215,7 @@ def _episodes_one_agent_envs(q, rng_state, env, hyper, returns, lengths, record_
     they start. Copy state persists in ``copies`` between calls, so chunked
     equals unchunked.
     """
-    q_flat = q.reshape(q.size)
+    q_flat = borrow(q.reshape(q.size))
     table = np.uint64(agent) * np.uint64(q.shape[2])
     second = _second_table(q, algorithm)
     n_copies = copies.episode.shape[1]
@@ -313,7 +314,7 @@ def _evaluate_one_agent(q, rng_state, env, agent, n_episodes, max_steps, n_actio
     Random draws, in order: per episode the start state, then per step the
     action (one draw, epsilon 0) and the outcome.
     """
-    q_flat = q.reshape(q.size)
+    q_flat = borrow(q.reshape(q.size))
     second = _second_table(q, algorithm)
     table = np.uint64(agent) * np.uint64(q.shape[2])
     w0, w1, w2, w3 = rng_state[agent, 0], rng_state[agent, 1], rng_state[agent, 2], \
