@@ -85,8 +85,6 @@ class TabularEnv:
         offsets = [0]
         rows = []
         for s in range(n_states):
-            if s not in P if isinstance(P, dict) else s >= len(P):
-                raise ValueError(f"P has no entry for state {s} (n_states={n_states})")
             for a in range(n_actions):
                 try:
                     outcomes = P[s][a]
